@@ -1,0 +1,246 @@
+//! Settings read from the environment once, at start-up (contract, section 7).
+//!
+//! A bad value fails the start-up with a message that names the variable, so that a
+//! misconfigured deployment shows up at its first cold start rather than as odd results.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::ids::PhoneNumberId;
+
+/// A setting that could not be used. The message names the variable and the value's problem.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Where the social-messaging API is, as configured (resolved against the region later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointSettings {
+    /// `AWS_ENDPOINT_URL_SOCIALMESSAGING`, else `AWS_ENDPOINT_URL`.
+    pub url_override: Option<String>,
+    /// `AWS_USE_FIPS_ENDPOINT=true`.
+    pub use_fips: bool,
+}
+
+/// Everything the function reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to send DeleteWhatsAppMessageMedia.
+    pub endpoint: EndpointSettings,
+    /// `DEFAULT_ORIGINATION_PHONE_NUMBER_ID`: used when an item names no phone number id.
+    pub default_phone_number_id: Option<PhoneNumberId>,
+    /// `DRY_RUN`: when true, no event can make the function send a DELETE.
+    pub dry_run: bool,
+    /// `MAX_CONCURRENCY`: items of one event processed at once.
+    pub max_concurrency: usize,
+    /// `MAX_ATTEMPTS`: tries per API call, counting the first.
+    pub max_attempts: u32,
+    /// `REQUEST_TIMEOUT_MS`: the longest one attempt may take.
+    pub request_timeout: Duration,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, which returns a variable's value if it is set.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // An empty variable counts as unset, as the AWS SDKs and Lambda's console treat it.
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let url_override = match get("AWS_ENDPOINT_URL_SOCIALMESSAGING") {
+            Some(url) => Some(check_url("AWS_ENDPOINT_URL_SOCIALMESSAGING", url)?),
+            None => get("AWS_ENDPOINT_URL")
+                .map(|url| check_url("AWS_ENDPOINT_URL", url))
+                .transpose()?,
+        };
+        let default_phone_number_id = get("DEFAULT_ORIGINATION_PHONE_NUMBER_ID")
+            .map(|v| {
+                PhoneNumberId::parse(v.trim()).map_err(|e| {
+                    ConfigError::new("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", e.to_string())
+                })
+            })
+            .transpose()?;
+
+        Ok(Self {
+            endpoint: EndpointSettings {
+                url_override,
+                use_fips: parse_bool("AWS_USE_FIPS_ENDPOINT", get("AWS_USE_FIPS_ENDPOINT"), false)?,
+            },
+            default_phone_number_id,
+            dry_run: parse_bool("DRY_RUN", get("DRY_RUN"), false)?,
+            max_concurrency: parse_number("MAX_CONCURRENCY", get("MAX_CONCURRENCY"), 16, 1..=1000)?
+                as usize,
+            max_attempts: parse_number("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 3, 1..=10)? as u32,
+            request_timeout: Duration::from_millis(parse_number(
+                "REQUEST_TIMEOUT_MS",
+                get("REQUEST_TIMEOUT_MS"),
+                5000,
+                1..=900_000,
+            )?),
+        })
+    }
+}
+
+fn parse_bool(
+    variable: &'static str,
+    value: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(ConfigError::new(
+            variable,
+            format!("expected `true` or `false`, got {v:?}"),
+        )),
+    }
+}
+
+fn parse_number(
+    variable: &'static str,
+    value: Option<String>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let number: u64 = value.trim().parse().map_err(|_| {
+        ConfigError::new(variable, format!("expected a whole number, got {value:?}"))
+    })?;
+    if !range.contains(&number) {
+        return Err(ConfigError::new(
+            variable,
+            format!(
+                "must be between {} and {}, got {number}",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(number)
+}
+
+fn check_url(variable: &'static str, value: String) -> Result<String, ConfigError> {
+    let value = value.trim().trim_end_matches('/').to_owned();
+    match reqwest::Url::parse(&value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            Ok(value)
+        }
+        _ => Err(ConfigError::new(
+            variable,
+            format!("expected an http(s) URL such as https://host:port, got {value:?}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.max_concurrency, 16);
+        assert_eq!(c.max_attempts, 3);
+        assert_eq!(c.request_timeout, Duration::from_millis(5000));
+        assert!(!c.dry_run);
+        assert_eq!(c.endpoint.url_override, None);
+        assert!(!c.endpoint.use_fips);
+        assert_eq!(c.default_phone_number_id, None);
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let c = config(&[
+            ("MAX_CONCURRENCY", "4"),
+            ("MAX_ATTEMPTS", "5"),
+            ("REQUEST_TIMEOUT_MS", "250"),
+            ("DRY_RUN", "TRUE"),
+            ("AWS_USE_FIPS_ENDPOINT", "true"),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", "phone-number-id-abc"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_ENDPOINT_URL_SOCIALMESSAGING", "http://127.0.0.1:2/"),
+        ])
+        .unwrap();
+        assert_eq!(c.max_concurrency, 4);
+        assert_eq!(c.max_attempts, 5);
+        assert_eq!(c.request_timeout, Duration::from_millis(250));
+        assert!(c.dry_run);
+        assert!(c.endpoint.use_fips);
+        assert_eq!(
+            c.default_phone_number_id.unwrap().as_str(),
+            "phone-number-id-abc"
+        );
+        // The service-specific variable wins over the global one.
+        assert_eq!(
+            c.endpoint.url_override.as_deref(),
+            Some("http://127.0.0.1:2")
+        );
+    }
+
+    #[test]
+    fn global_endpoint_is_used_when_no_service_endpoint() {
+        let c = config(&[("AWS_ENDPOINT_URL", "https://example.com")]).unwrap();
+        assert_eq!(
+            c.endpoint.url_override.as_deref(),
+            Some("https://example.com")
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("MAX_CONCURRENCY", "0"),
+            ("MAX_CONCURRENCY", "many"),
+            ("MAX_ATTEMPTS", "-1"),
+            ("MAX_ATTEMPTS", "11"),
+            ("REQUEST_TIMEOUT_MS", "1.5"),
+            ("DRY_RUN", "yes"),
+            ("AWS_USE_FIPS_ENDPOINT", "1"),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", "+15551234567"),
+            ("AWS_ENDPOINT_URL_SOCIALMESSAGING", "localhost:9000"),
+            ("AWS_ENDPOINT_URL", "ftp://example.com"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, var);
+            assert!(err.to_string().starts_with(&format!("{var}: ")), "{err}");
+        }
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let c = config(&[("DRY_RUN", ""), ("MAX_ATTEMPTS", " ")]).unwrap();
+        assert!(!c.dry_run);
+        assert_eq!(c.max_attempts, 3);
+    }
+}

@@ -1,0 +1,136 @@
+//! The Lambda handler: event in, payload out. It knows nothing of HTTP or SigV4; the AWS
+//! side sits behind [`MediaApi`].
+
+use std::time::{Instant, SystemTime};
+
+use futures_util::stream::{self, StreamExt};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::config::Config;
+use crate::event::{self, custom::CustomEvent, Event, EventError, WorkItem};
+use crate::report::{ItemResult, Outcome, Payload};
+use crate::resolve;
+use crate::whatsapp::MediaApi;
+
+/// What the handler needs, built once per cold start.
+#[derive(Debug)]
+pub struct App<M> {
+    /// Settings from the environment.
+    pub config: Config,
+    /// The WhatsApp side.
+    pub media: M,
+}
+
+/// An invocation that fails as a whole, so that Lambda's retries and failure destinations
+/// take over.
+#[derive(Debug, Error)]
+pub enum FunctionError {
+    /// The event has no known shape, or an option of the wrong type.
+    #[error(transparent)]
+    InvalidEvent(#[from] EventError),
+}
+
+impl From<FunctionError> for Diagnostic {
+    fn from(error: FunctionError) -> Self {
+        let error_type = match &error {
+            FunctionError::InvalidEvent(_) => "InvalidEvent",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Handles one invocation.
+pub async fn handle<M: MediaApi>(
+    app: &App<M>,
+    event: LambdaEvent<Value>,
+) -> Result<Value, FunctionError> {
+    let deadline = instant_of(event.context.deadline());
+    match event::recognise(&event.payload)? {
+        Event::Custom(custom) => {
+            let payload = run_custom(app, custom, deadline).await;
+            Ok(serde_json::to_value(payload).unwrap_or_else(|e| {
+                // Serialising plain structs of strings and numbers cannot fail; keep a
+                // readable answer rather than a panic if it ever does.
+                serde_json::json!({"success": false, "error": e.to_string()})
+            }))
+        }
+    }
+}
+
+async fn run_custom<M: MediaApi>(app: &App<M>, event: CustomEvent, deadline: Instant) -> Payload {
+    // The environment's DRY_RUN is a safety switch that no event can turn off.
+    let dry_run = app.config.dry_run || event.dry_run;
+    let results = stream::iter(event.items)
+        .map(|item| process_item(app, item, dry_run, deadline))
+        .buffered(app.config.max_concurrency)
+        .collect()
+        .await;
+    Payload::new(dry_run, results)
+}
+
+async fn process_item<M: MediaApi>(
+    app: &App<M>,
+    item: WorkItem,
+    dry_run: bool,
+    deadline: Instant,
+) -> ItemResult {
+    let started = Instant::now();
+    let target =
+        item.and_then(|request| resolve::ids(request, app.config.default_phone_number_id.as_ref()));
+    let result = match target {
+        Err(invalid) => ItemResult::invalid(invalid),
+        Ok(target) if dry_run => ItemResult::dry_run(target),
+        Ok(target) => {
+            let report = app
+                .media
+                .delete_media(&target.media_id, &target.phone_number_id, deadline)
+                .await;
+            ItemResult::deletion(target, report)
+        }
+    };
+    log_item(&result, started);
+    result
+}
+
+/// One log line per item: ids, outcome, attempts and latency; never a credential.
+fn log_item(result: &ItemResult, started: Instant) {
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let media_id = result.media_id.as_deref().unwrap_or("");
+    let phone_number_id = result.origination_phone_number_id.as_deref().unwrap_or("");
+    let outcome = serde_json::to_value(result.outcome).unwrap_or_default();
+    let outcome = outcome.as_str().unwrap_or_default();
+    match &result.error {
+        None if result.outcome != Outcome::Failed => tracing::info!(
+            media_id = ?media_id,
+            origination_phone_number_id = ?phone_number_id,
+            outcome,
+            attempts = result.attempts,
+            latency_ms,
+            "media item done"
+        ),
+        error => tracing::warn!(
+            media_id = ?media_id,
+            origination_phone_number_id = ?phone_number_id,
+            outcome,
+            attempts = result.attempts,
+            latency_ms,
+            error_type = error.as_ref().map(|e| e.error_type.as_str()),
+            error_message = error.as_ref().map(|e| e.message.as_str()),
+            "media item failed"
+        ),
+    }
+}
+
+/// The monotonic instant of a wall-clock deadline (now, if it has passed).
+fn instant_of(deadline: SystemTime) -> Instant {
+    let now = Instant::now();
+    match deadline.duration_since(SystemTime::now()) {
+        Ok(left) => now + left,
+        Err(_) => now,
+    }
+}

@@ -1,0 +1,37 @@
+//! The Lambda binary: wires things up once per cold start, then serves invocations.
+
+use aws_config::BehaviorVersion;
+use lambda_runtime::{service_fn, Error};
+use whatsapp_media_cleanup::config::Config;
+use whatsapp_media_cleanup::handler::{self, App};
+use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let app = match build_app().await {
+        Ok(app) => app,
+        Err(message) => {
+            // Fail the cold start loudly: Lambda reports the init error with this log line.
+            tracing::error!(error = %message, "invalid configuration");
+            return Err(message.into());
+        }
+    };
+    lambda_runtime::run(service_fn(|event| handler::handle(&app, event))).await
+}
+
+async fn build_app() -> Result<App<WhatsAppClient>, String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    // Region and credentials come from aws-config's default chain. Credentials are
+    // resolved on first use, so start-up does no network I/O.
+    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let region = sdk
+        .region()
+        .ok_or("AWS_REGION: not set, and no region in the AWS config files")?
+        .to_string();
+    let credentials = sdk
+        .credentials_provider()
+        .ok_or("no AWS credentials provider could be configured")?;
+    let media = WhatsAppClient::new(&config, &region, credentials).map_err(|e| e.to_string())?;
+    Ok(App { config, media })
+}

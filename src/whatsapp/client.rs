@@ -1,0 +1,208 @@
+//! The real [`MediaApi`]: a pooled HTTPS client that signs each DELETE with SigV4 and retries
+//! with jittered exponential backoff, never past the Lambda deadline.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use backon::{ExponentialBuilder, Retryable};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::HOST;
+
+use super::credentials::CachedCredentials;
+use super::endpoint::{self, Endpoint};
+use super::response::{self, RawResponse};
+use super::signing::{Signer, SERVICE_NAME};
+use super::{DeleteReport, Deleted, MediaApi, MediaError};
+use crate::config::{Config, ConfigError};
+use crate::ids::{MediaId, PhoneNumberId};
+
+/// Time kept back before the deadline to build and return the result.
+const REPORT_MARGIN: Duration = Duration::from_millis(500);
+/// An attempt with less time than this would only produce a timeout: it is not started.
+const MIN_ATTEMPT: Duration = Duration::from_millis(100);
+/// First backoff delay; it doubles per retry, with jitter, up to [`MAX_DELAY`].
+const BASE_DELAY: Duration = Duration::from_millis(100);
+const MAX_DELAY: Duration = Duration::from_secs(2);
+
+/// RFC 3986 unreserved characters stay; everything else is percent-encoded, as SigV4's
+/// canonical query requires. ARNs therefore travel with `%3A` and `%2F`.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Deletes WhatsApp media through AWS End User Messaging Social. Built once per cold start.
+#[derive(Debug)]
+pub struct WhatsAppClient {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    signer: Signer,
+    credentials: CachedCredentials,
+    max_attempts: u32,
+    request_timeout: Duration,
+}
+
+impl WhatsAppClient {
+    /// Builds the client for `region`. Does no I/O: credentials are resolved on first use.
+    pub fn new(
+        config: &Config,
+        region: &str,
+        credentials: SharedCredentialsProvider,
+    ) -> Result<Self, ConfigError> {
+        let endpoint = endpoint::resolve(&config.endpoint, region)?;
+        let http = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| ConfigError::new("AWS_ENDPOINT_URL_SOCIALMESSAGING", e.to_string()))?;
+        Ok(Self {
+            http,
+            endpoint,
+            signer: Signer::new(region, SERVICE_NAME),
+            credentials: CachedCredentials::new(credentials),
+            max_attempts: config.max_attempts,
+            request_timeout: config.request_timeout,
+        })
+    }
+
+    /// The request URL, with the query in canonical form (sorted, strictly encoded).
+    fn media_url(&self, media_id: &MediaId, phone_number_id: &PhoneNumberId) -> String {
+        format!(
+            "{}?mediaId={}&originationPhoneNumberId={}",
+            self.endpoint.media_url,
+            utf8_percent_encode(media_id.as_str(), QUERY_VALUE),
+            utf8_percent_encode(phone_number_id.as_str(), QUERY_VALUE),
+        )
+    }
+
+    /// How long an attempt started at `start` may take, or `None` if it could not finish
+    /// before `deadline` less the margin to report.
+    fn attempt_timeout(&self, start: Instant, deadline: Instant) -> Option<Duration> {
+        let budget = deadline
+            .checked_duration_since(start)?
+            .checked_sub(REPORT_MARGIN)?;
+        (budget >= MIN_ATTEMPT).then(|| budget.min(self.request_timeout))
+    }
+
+    /// One signed request, without retries.
+    async fn send(&self, url: &str, timeout: Duration) -> Result<Deleted, MediaError> {
+        let credentials = self.credentials.get().await?;
+        let signed = self
+            .signer
+            .sign(
+                "DELETE",
+                url,
+                &self.endpoint.host,
+                &credentials,
+                SystemTime::now(),
+            )
+            .map_err(|e| {
+                MediaError::Credentials(format!("the request could not be signed: {e}"))
+            })?;
+        let mut request = self
+            .http
+            .delete(url)
+            .timeout(timeout)
+            .header(HOST, &self.endpoint.host);
+        for (name, value) in signed.headers {
+            request = request.header(name, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, timeout))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let error_type = header("x-amzn-ErrorType");
+        let request_id = header("x-amzn-RequestId");
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(e, timeout))?;
+        response::interpret(RawResponse {
+            status,
+            error_type: error_type.as_deref(),
+            request_id,
+            body: &body,
+        })
+    }
+}
+
+impl MediaApi for WhatsAppClient {
+    async fn delete_media(
+        &self,
+        media_id: &MediaId,
+        phone_number_id: &PhoneNumberId,
+        deadline: Instant,
+    ) -> DeleteReport {
+        let url = self.media_url(media_id, phone_number_id);
+        let attempts = AtomicU32::new(0);
+        let (url, counter) = (&url, &attempts);
+        let attempt = move || async move {
+            let timeout = self
+                .attempt_timeout(Instant::now(), deadline)
+                .ok_or_else(|| {
+                    MediaError::Timeout(
+                        "no time left before the Lambda deadline to start an attempt".into(),
+                    )
+                })?;
+            counter.fetch_add(1, Ordering::Relaxed);
+            self.send(url, timeout).await
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_jitter()
+            .with_min_delay(BASE_DELAY)
+            .with_max_delay(MAX_DELAY)
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize);
+        let result = attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(MediaError::retryable)
+            // A retry that could not finish before the deadline is not waited for.
+            .adjust(|_, delay| {
+                delay.filter(|d| {
+                    self.attempt_timeout(Instant::now() + *d, deadline)
+                        .is_some()
+                })
+            })
+            .notify(|error, delay| {
+                tracing::debug!(
+                    media_id = %media_id,
+                    error_type = error.error_type(),
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying DeleteWhatsAppMessageMedia"
+                );
+            })
+            .await;
+        DeleteReport {
+            result,
+            attempts: attempts.into_inner(),
+        }
+    }
+}
+
+fn transport_error(error: reqwest::Error, timeout: Duration) -> MediaError {
+    if error.is_timeout() {
+        return MediaError::Timeout(format!(
+            "no complete response within {} ms",
+            timeout.as_millis()
+        ));
+    }
+    let error = error.without_url();
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    MediaError::Network(message)
+}

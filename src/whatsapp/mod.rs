@@ -1,0 +1,47 @@
+//! DeleteWhatsAppMessageMedia: the signed DELETE, its error mapping, and retries within the
+//! Lambda deadline.
+
+mod client;
+mod credentials;
+pub mod endpoint;
+mod error;
+mod response;
+pub mod signing;
+
+use std::future::Future;
+use std::time::Instant;
+
+pub use client::WhatsAppClient;
+pub use error::MediaError;
+
+use crate::ids::{MediaId, PhoneNumberId};
+
+/// What the API did with a media item that it was asked to delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// `{"success": true}`: the media is gone now.
+    Deleted,
+    /// `ResourceNotFoundException`: the media was gone already (WhatsApp keeps it 30 days).
+    AlreadyDeleted,
+}
+
+/// The end of one deletion, after any retries.
+#[derive(Debug)]
+pub struct DeleteReport {
+    /// The outcome, or the last error if every attempt failed.
+    pub result: Result<Deleted, MediaError>,
+    /// Requests sent, counting the first.
+    pub attempts: u32,
+}
+
+/// The WhatsApp side of a deletion. The real implementation is [`WhatsAppClient`]; unit
+/// tests use in-memory fakes.
+pub trait MediaApi: Send + Sync {
+    /// Deletes one media item, retrying what can be retried, and never working past `deadline`.
+    fn delete_media(
+        &self,
+        media_id: &MediaId,
+        phone_number_id: &PhoneNumberId,
+        deadline: Instant,
+    ) -> impl Future<Output = DeleteReport> + Send;
+}
