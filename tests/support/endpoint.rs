@@ -1,0 +1,388 @@
+//! A local social-messaging endpoint for tests and the demo.
+//!
+//! It speaks HTTP/1.1 with keep-alive over a raw TCP socket, checks each request's SigV4
+//! signature from the request line and headers exactly as received (rejecting a mismatch
+//! with 403 `InvalidSignatureException`, as AWS does), validates the parameters like the
+//! service, and answers DeleteWhatsAppMessageMedia: `{"success": true}` the first time a
+//! media id is deleted, `ResourceNotFoundException` after that. Tests can script other
+//! replies per media id and read back every request it saw.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::sigv4::{self, Credential, Expectation};
+
+/// The signing name the endpoint expects.
+pub const SERVICE: &str = "social-messaging";
+
+/// A reply the endpoint gives instead of its default behaviour.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// An HTTP response.
+    Http {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Read the request and never answer.
+    Hang,
+    /// Close the connection without answering.
+    Close,
+}
+
+impl Reply {
+    /// `{"success": true}`.
+    pub fn success() -> Self {
+        Self::body(200, r#"{"success":true}"#)
+    }
+
+    /// A restJson1 error with `x-amzn-ErrorType` and a JSON message.
+    pub fn error(status: u16, code: &str, message: &str) -> Self {
+        Self::Http {
+            status,
+            headers: vec![("x-amzn-ErrorType".into(), code.into())],
+            body: serde_json::json!({ "message": message }).to_string(),
+        }
+    }
+
+    /// Any status with any body and no error code.
+    pub fn body(status: u16, body: &str) -> Self {
+        Self::Http {
+            status,
+            headers: vec![],
+            body: body.into(),
+        }
+    }
+}
+
+/// One request, as the endpoint received it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    /// The request-target exactly as sent: path and raw query.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    /// `Ok` when the SigV4 signature checked out, else the AWS error code.
+    pub signature: Result<(), String>,
+    /// Decoded query parameters.
+    pub media_id: Option<String>,
+    pub phone_number_id: Option<String>,
+    /// The status the endpoint answered with (`None` for hang and close).
+    pub status: Option<u16>,
+}
+
+impl Seen {
+    /// The value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct State {
+    credentials: Vec<Credential>,
+    region: String,
+    latency: Duration,
+    scripts: Mutex<HashMap<String, VecDeque<Reply>>>,
+    deleted: Mutex<HashSet<String>>,
+    seen: Mutex<Vec<Seen>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    connections: AtomicUsize,
+    request_ids: AtomicU64,
+}
+
+/// A running endpoint. It stops when dropped.
+pub struct LocalEndpoint {
+    pub addr: SocketAddr,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LocalEndpoint {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl LocalEndpoint {
+    /// Starts on 127.0.0.1 (`port` 0 picks a free one), accepting `credentials` in `region`.
+    pub async fn start(
+        port: u16,
+        credentials: Vec<Credential>,
+        region: &str,
+        latency: Duration,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            credentials,
+            region: region.into(),
+            latency,
+            scripts: Mutex::default(),
+            deleted: Mutex::default(),
+            seen: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
+            request_ids: AtomicU64::new(1),
+        });
+        let accept_state = Arc::clone(&state);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                accept_state.connections.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(serve(stream, Arc::clone(&accept_state)));
+            }
+        });
+        Ok(Self { addr, state, task })
+    }
+
+    /// The base URL, for `AWS_ENDPOINT_URL_SOCIALMESSAGING`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Replies for the next requests about `media_id`, in order; then the default again.
+    pub fn script(&self, media_id: &str, replies: impl IntoIterator<Item = Reply>) {
+        self.state
+            .scripts
+            .lock()
+            .unwrap()
+            .entry(media_id.into())
+            .or_default()
+            .extend(replies);
+    }
+
+    /// Every request seen so far, in order of arrival.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.seen.lock().unwrap().clone()
+    }
+
+    /// The requests seen for one media id.
+    pub fn seen_for(&self, media_id: &str) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.media_id.as_deref() == Some(media_id))
+            .collect()
+    }
+
+    /// The most requests that were being answered at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::Relaxed)
+    }
+}
+
+struct Request {
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+async fn read_request(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Option<Request> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        if !line.trim().is_empty() {
+            break;
+        }
+    }
+    let mut parts = line.trim_end().splitn(3, ' ');
+    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).await.ok()? == 0 {
+            return None;
+        }
+        let header = header.trim_end_matches(['\r', '\n']);
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':')?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    let length = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).await.ok()?;
+    Some(Request {
+        method,
+        target,
+        headers,
+        body,
+    })
+}
+
+async fn serve(stream: TcpStream, state: Arc<State>) {
+    // One write per response and no Nagle delay, so that the endpoint adds no latency of
+    // its own on reused connections.
+    let _ = stream.set_nodelay(true);
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    while let Some(request) = read_request(&mut reader).await {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        if !state.latency.is_zero() {
+            tokio::time::sleep(state.latency).await;
+        }
+        let reply = state.answer(&request);
+        state.in_flight.fetch_sub(1, Ordering::SeqCst);
+        match reply {
+            Reply::Http {
+                status,
+                headers,
+                body,
+            } => {
+                let request_id = format!(
+                    "00000000-0000-4000-8000-{:012}",
+                    state.request_ids.fetch_add(1, Ordering::Relaxed)
+                );
+                let mut response = format!(
+                    "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-amzn-RequestId: {request_id}\r\n",
+                    reason(status),
+                    body.len()
+                );
+                for (name, value) in headers {
+                    response.push_str(&format!("{name}: {value}\r\n"));
+                }
+                response.push_str("\r\n");
+                response.push_str(&body);
+                if write.write_all(response.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            Reply::Hang => {
+                // Hold the connection until the client gives up and closes it.
+                let mut sink = [0u8; 64];
+                while matches!(reader.read(&mut sink).await, Ok(n) if n > 0) {}
+                return;
+            }
+            Reply::Close => return,
+        }
+    }
+}
+
+impl State {
+    fn answer(&self, request: &Request) -> Reply {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let signature = sigv4::verify(
+            &request.method,
+            &request.target,
+            &request.headers,
+            &request.body,
+            &Expectation {
+                credentials: &self.credentials,
+                region: &self.region,
+                service: SERVICE,
+                now_epoch_secs: now,
+            },
+        );
+        let (path, query) = request
+            .target
+            .split_once('?')
+            .unwrap_or((&request.target, ""));
+        let param = |name: &str| {
+            query.split('&').find_map(|pair| {
+                let (k, v) = pair.split_once('=')?;
+                (k == name).then(|| sigv4::percent_decode(v))
+            })
+        };
+        let media_id = param("mediaId");
+        let phone_number_id = param("originationPhoneNumberId");
+
+        let reply = if let Err(rejection) = &signature {
+            Reply::error(403, rejection.code, &rejection.message)
+        } else if request.method != "DELETE" || path != "/v1/whatsapp/media" {
+            Reply::error(404, "UnknownOperationException", "unknown operation")
+        } else if let Some(problem) =
+            invalid_params(media_id.as_deref(), phone_number_id.as_deref())
+        {
+            Reply::error(400, "ValidationException", &problem)
+        } else {
+            let media_id = media_id.clone().unwrap_or_default();
+            let scripted = self
+                .scripts
+                .lock()
+                .unwrap()
+                .get_mut(&media_id)
+                .and_then(VecDeque::pop_front);
+            scripted.unwrap_or_else(|| {
+                if self.deleted.lock().unwrap().insert(media_id) {
+                    Reply::success()
+                } else {
+                    Reply::error(404, "ResourceNotFoundException", "Media not found")
+                }
+            })
+        };
+
+        self.seen.lock().unwrap().push(Seen {
+            method: request.method.clone(),
+            target: request.target.clone(),
+            headers: request.headers.clone(),
+            signature: signature.map_err(|r| r.code.to_owned()),
+            media_id,
+            phone_number_id,
+            status: match &reply {
+                Reply::Http { status, .. } => Some(*status),
+                _ => None,
+            },
+        });
+        reply
+    }
+}
+
+/// The service's own parameter checks, so a client that sent a bad id would be caught here.
+fn invalid_params(media_id: Option<&str>, phone: Option<&str>) -> Option<String> {
+    let media_ok = media_id.is_some_and(|m| {
+        (1..=100).contains(&m.len()) && m.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    let phone_ok = phone.is_some_and(|p| {
+        (1..=100).contains(&p.chars().count())
+            && (p.starts_with("phone-number-id-")
+                || (p.starts_with("arn:") && p.contains(":phone-number-id/")))
+    });
+    match (media_ok, phone_ok) {
+        (true, true) => None,
+        (false, _) => Some(format!("1 validation error detected: mediaId {media_id:?}")),
+        (_, false) => Some(format!(
+            "1 validation error detected: originationPhoneNumberId {phone:?}"
+        )),
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
