@@ -1,7 +1,7 @@
 //! The Lambda handler: event in, payload out. It knows nothing of HTTP or SigV4; the AWS
 //! side sits behind [`MediaApi`].
 
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::stream::{self, StreamExt};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -49,7 +49,7 @@ pub async fn handle<M: MediaApi>(
     app: &App<M>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, FunctionError> {
-    let deadline = instant_of(event.context.deadline());
+    let deadline = deadline_of(event.context.deadline);
     match event::recognise(&event.payload)? {
         Event::Custom(custom) => {
             let payload = run_custom(app, custom, deadline).await;
@@ -126,11 +126,54 @@ fn log_item(result: &ItemResult, started: Instant) {
     }
 }
 
-/// The monotonic instant of a wall-clock deadline (now, if it has passed).
-fn instant_of(deadline: SystemTime) -> Instant {
+/// Deadlines below this (2001-09-09 in epoch milliseconds) are durations, not dates.
+const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
+
+/// The monotonic instant of the invocation's deadline (now, if it has passed).
+///
+/// Lambda sends the deadline as epoch milliseconds. Local Runtime API emulators
+/// (cargo-lambda 1.9, the .NET test tool) send the function's timeout as a duration
+/// instead; no real deadline lies before 2001, so such a value is read as milliseconds
+/// from now rather than as a deadline long past.
+fn deadline_of(deadline_ms: u64) -> Instant {
     let now = Instant::now();
+    if deadline_ms < EPOCH_MS_FLOOR {
+        return now + Duration::from_millis(deadline_ms);
+    }
+    let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
     match deadline.duration_since(SystemTime::now()) {
         Ok(left) => now + left,
         Err(_) => now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms_since_epoch(t: SystemTime) -> u64 {
+        t.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    }
+
+    #[test]
+    fn epoch_deadlines_become_instants() {
+        let in_3s = deadline_of(ms_since_epoch(SystemTime::now() + Duration::from_secs(3)));
+        let left = in_3s.saturating_duration_since(Instant::now());
+        assert!(
+            left > Duration::from_millis(2500) && left <= Duration::from_secs(3),
+            "{left:?}"
+        );
+
+        let past = deadline_of(ms_since_epoch(SystemTime::now() - Duration::from_secs(3)));
+        assert!(past <= Instant::now());
+    }
+
+    #[test]
+    fn emulator_durations_count_from_now() {
+        let left = deadline_of(600_000).saturating_duration_since(Instant::now());
+        assert!(
+            left > Duration::from_secs(599) && left <= Duration::from_secs(600),
+            "{left:?}"
+        );
     }
 }

@@ -1,0 +1,180 @@
+//! End to end: the real release binary under cargo-lambda's Runtime API emulator, invoked
+//! with every `events/custom-*.json` through `cargo lambda invoke`, against the local
+//! social-messaging endpoint that verifies SigV4. Its logs, at TRACE level, are then
+//! checked for credentials.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::endpoint::LocalEndpoint;
+use support::lambda::{Invocation, LocalLambda};
+
+fn payload(invocation: Invocation) -> Value {
+    match invocation {
+        Invocation::Payload(p) => p,
+        Invocation::Error { text, .. } => panic!("the function failed: {text}"),
+    }
+}
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_samples_through_the_real_binary() {
+    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+        .await
+        .unwrap();
+    let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-custom");
+    let env: Vec<(String, String)> = [
+        ("AWS_REGION", support::REGION),
+        ("AWS_ACCESS_KEY_ID", support::ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", support::SECRET_ACCESS_KEY),
+        ("AWS_SESSION_TOKEN", support::SESSION_TOKEN),
+        ("AWS_ENDPOINT_URL_SOCIALMESSAGING", &endpoint.url()),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        // The most verbose level, so that the credential check below sees everything
+        // every library could log.
+        ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut lambda = LocalLambda::start(
+        Path::new(env!("CARGO_BIN_EXE_whatsapp-media-cleanup")),
+        &env,
+        &log_dir,
+    );
+    let invoke = |file: &Path| tokio::task::block_in_place(|| lambda.invoke_file(file));
+
+    let mut samples: Vec<PathBuf> = std::fs::read_dir(events_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("custom-") && n.ends_with(".json"))
+        })
+        .collect();
+    samples.sort();
+    assert!(samples.len() >= 4, "{samples:?}");
+
+    for sample in &samples {
+        let name = sample.file_name().unwrap().to_str().unwrap();
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+        let p = payload(invoke(sample));
+        let summary = &p["summary"];
+        match name {
+            "custom-ids.json" | "custom-arn.json" => {
+                assert_eq!(p["success"], true, "{name}: {p}");
+                assert_eq!(summary["deleted"], 1, "{name}: {p}");
+                let media_id = event["mediaId"].as_str().unwrap();
+                let seen = endpoint.seen_for(media_id);
+                assert_eq!(seen.len(), 1, "{name}");
+                assert_eq!(
+                    seen[0].phone_number_id.as_deref(),
+                    event["originationPhoneNumberId"].as_str()
+                );
+                if name == "custom-arn.json" {
+                    assert!(
+                        seen[0].target.contains("=arn%3Aaws%3Asocial-messaging%3A")
+                            && seen[0].target.contains("%3Aphone-number-id%2F"),
+                        "{}",
+                        seen[0].target
+                    );
+                }
+            }
+            "custom-batch.json" => {
+                assert_eq!(p["success"], false, "{p}");
+                assert_eq!(summary["total"], 3);
+                assert_eq!(summary["deleted"], 2);
+                assert_eq!(summary["failed"], 1);
+                assert_eq!(p["results"][2]["error"]["type"], "InvalidInput");
+                assert!(endpoint.seen_for("not a media id").is_empty());
+            }
+            "custom-dry-run.json" => {
+                assert_eq!(p["dryRun"], true);
+                assert_eq!(summary["dryRun"], 2);
+                for item in event["deletions"].as_array().unwrap() {
+                    assert!(endpoint
+                        .seen_for(item["mediaId"].as_str().unwrap())
+                        .is_empty());
+                }
+            }
+            other => panic!("events/{other} has no expectations here: add them"),
+        }
+    }
+
+    // A retry of the same event is harmless: the media is already gone.
+    let again = payload(invoke(&events_dir().join("custom-ids.json")));
+    assert_eq!(again["results"][0]["outcome"], "alreadyDeleted", "{again}");
+    assert_eq!(again["success"], true);
+
+    // An event of no known shape is a function error that names what was expected, and
+    // the runtime goes on serving.
+    match tokio::task::block_in_place(|| lambda.invoke_json(r#"{"hello": "world"}"#)) {
+        Invocation::Error { error_type, text } => {
+            assert_eq!(error_type, "InvalidEvent", "{text}");
+            assert!(text.contains("mediaId"), "{text}");
+        }
+        Invocation::Payload(p) => panic!("expected a function error, got {p}"),
+    }
+    let after = payload(invoke(&events_dir().join("custom-dry-run.json")));
+    assert_eq!(after["summary"]["dryRun"], 2);
+    assert!(lambda.function_is_running());
+
+    // Every request that reached the endpoint was signed with the session credentials.
+    let seen = endpoint.seen();
+    assert_eq!(seen.len(), 5, "{seen:#?}");
+    for request in &seen {
+        assert_eq!(request.signature, Ok(()), "{request:?}");
+        assert_eq!(
+            request.header("x-amz-security-token"),
+            Some(support::SESSION_TOKEN)
+        );
+    }
+    drop(lambda);
+
+    let logs = std::fs::read_to_string(log_dir.join("function.log")).unwrap();
+    assert_no_secrets(&logs);
+    // One line per item, with its ids, outcome, attempts and latency.
+    let item_lines: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("media item"))
+        })
+        .collect();
+    assert_eq!(item_lines.len(), 1 + 1 + 3 + 2 + 1 + 2, "{logs}");
+    let line = item_lines
+        .iter()
+        .find(|l| {
+            l["fields"]["media_id"]
+                .as_str()
+                .is_some_and(|m| m.contains("3f9a1c7e5b2d4a6f8c0e1b3d5f7a9c2e"))
+        })
+        .expect("a log line for custom-ids.json");
+    assert_eq!(line["fields"]["outcome"], "deleted");
+    assert_eq!(line["fields"]["attempts"], 1);
+    assert!(line["fields"]["latency_ms"].is_u64());
+}
+
+/// Logs never carry the secret key, the session token or a signature.
+fn assert_no_secrets(logs: &str) {
+    assert!(!logs.is_empty());
+    for secret in [
+        support::SECRET_ACCESS_KEY,
+        support::SESSION_TOKEN,
+        "Signature=",
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "the function's logs contain {secret:?}"
+        );
+    }
+}
