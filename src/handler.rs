@@ -80,17 +80,20 @@ async fn process_item<M: MediaApi>(
     deadline: Instant,
 ) -> ItemResult {
     let started = Instant::now();
-    let target =
-        item.and_then(|request| resolve::ids(request, app.config.default_phone_number_id.as_ref()));
-    let result = match target {
-        Err(invalid) => ItemResult::invalid(invalid),
-        Ok(target) if dry_run => ItemResult::dry_run(target),
-        Ok(target) => {
-            let report = app
-                .media
-                .delete_media(&target.media_id, &target.phone_number_id, deadline)
-                .await;
-            ItemResult::deletion(target, report)
+    let result = match item {
+        WorkItem::Invalid(invalid) => ItemResult::invalid(invalid),
+        WorkItem::Ids(request) => {
+            match resolve::ids(request, app.config.default_phone_number_id.as_ref()) {
+                Err(invalid) => ItemResult::invalid(*invalid),
+                Ok(target) if dry_run => ItemResult::dry_run(target),
+                Ok(target) => {
+                    let report = app
+                        .media
+                        .delete_media(&target.media_id, &target.phone_number_id, deadline)
+                        .await;
+                    ItemResult::deletion(target, report)
+                }
+            }
         }
     };
     log_item(&result, started);

@@ -19,7 +19,7 @@ pub struct Target {
 pub fn ids(
     request: IdsRequest,
     default_phone_number_id: Option<&PhoneNumberId>,
-) -> Result<Target, InvalidItem> {
+) -> Result<Target, Box<InvalidItem>> {
     let media_id = MediaId::parse(&request.media_id);
     let phone_number_id = match (&request.phone_number_id, default_phone_number_id) {
         (Some(given), _) => PhoneNumberId::parse(given).map_err(|e| e.to_string()),
@@ -41,12 +41,12 @@ pub fn ids(
                     .into_iter()
                     .flatten()
                     .collect();
-            Err(InvalidItem {
+            Err(Box::new(InvalidItem {
                 media_id: Some(request.media_id),
                 phone_number_id: request.phone_number_id,
                 object: request.object,
                 problem: problems.join("; "),
-            })
+            }))
         }
     }
 }

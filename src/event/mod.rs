@@ -71,7 +71,13 @@ pub struct InvalidItem {
 }
 
 /// One unit of work produced from an event.
-pub type WorkItem = Result<IdsRequest, InvalidItem>;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkItem {
+    /// Ids to delete, as given.
+    Ids(IdsRequest),
+    /// An item that cannot be worked on.
+    Invalid(InvalidItem),
+}
 
 /// A recognised event, reduced to its work.
 #[derive(Debug, PartialEq, Eq)]
