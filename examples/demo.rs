@@ -27,16 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let endpoint =
         LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO).await?;
-    let env: Vec<(String, String)> = [
-        ("AWS_REGION", support::REGION),
-        ("AWS_ACCESS_KEY_ID", support::ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", support::SECRET_ACCESS_KEY),
-        ("AWS_SESSION_TOKEN", support::SESSION_TOKEN),
-        ("AWS_ENDPOINT_URL_SOCIALMESSAGING", &endpoint.url()),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let env = support::function_env(&endpoint.url(), &[]);
     let log_dir = root.join("target/demo");
     let lambda = LocalLambda::start(&binary, &env, &log_dir);
     println!("local social-messaging endpoint: {}", endpoint.url());

@@ -29,20 +29,15 @@ async fn custom_samples_through_the_real_binary() {
         .await
         .unwrap();
     let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-custom");
-    let env: Vec<(String, String)> = [
-        ("AWS_REGION", support::REGION),
-        ("AWS_ACCESS_KEY_ID", support::ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", support::SECRET_ACCESS_KEY),
-        ("AWS_SESSION_TOKEN", support::SESSION_TOKEN),
-        ("AWS_ENDPOINT_URL_SOCIALMESSAGING", &endpoint.url()),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        // The most verbose level, so that the credential check below sees everything
-        // every library could log.
-        ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let env = support::function_env(
+        &endpoint.url(),
+        &[
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            // The most verbose level, so that the credential check below sees everything
+            // every library could log.
+            ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+        ],
+    );
     let mut lambda = LocalLambda::start(
         Path::new(env!("CARGO_BIN_EXE_whatsapp-media-cleanup")),
         &env,

@@ -141,6 +141,7 @@ mod tests {
 
     #[test]
     fn known_answer_get_vanilla_query_order_key_case() {
+        // The query is sorted before signing; the URL is sent as it is.
         let signed = Signer::new("us-east-1", "service")
             .sign(
                 "GET",

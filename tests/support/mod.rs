@@ -27,3 +27,19 @@ pub const PHONE: &str = "phone-number-id-0123456789abcdef0123456789abcdef";
 /// A valid phone number ARN.
 pub const PHONE_ARN: &str =
     "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/0123456789abcdef0123456789abcdef";
+
+/// The environment of the function process: region, session credentials, the local
+/// endpoint, and `extra` settings.
+pub fn function_env(endpoint_url: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    [
+        ("AWS_REGION", REGION),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
+        ("AWS_SESSION_TOKEN", SESSION_TOKEN),
+        ("AWS_ENDPOINT_URL_SOCIALMESSAGING", endpoint_url),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
