@@ -40,7 +40,7 @@ pub struct WhatsAppClient {
     endpoint: Endpoint,
     signer: Signer,
     credentials: CachedCredentials,
-    max_attempts: u32,
+    backoff: ExponentialBuilder,
     request_timeout: Duration,
 }
 
@@ -62,7 +62,11 @@ impl WhatsAppClient {
             endpoint,
             signer: Signer::new(region, SERVICE_NAME),
             credentials: CachedCredentials::new(credentials),
-            max_attempts: config.max_attempts,
+            backoff: ExponentialBuilder::default()
+                .with_jitter()
+                .with_min_delay(BASE_DELAY)
+                .with_max_delay(MAX_DELAY)
+                .with_max_times(config.max_attempts.saturating_sub(1) as usize),
             request_timeout: config.request_timeout,
         })
     }
@@ -157,13 +161,8 @@ impl MediaApi for WhatsAppClient {
             counter.fetch_add(1, Ordering::Relaxed);
             self.send(url, timeout).await
         };
-        let backoff = ExponentialBuilder::default()
-            .with_jitter()
-            .with_min_delay(BASE_DELAY)
-            .with_max_delay(MAX_DELAY)
-            .with_max_times(self.max_attempts.saturating_sub(1) as usize);
         let result = attempt
-            .retry(backoff)
+            .retry(self.backoff)
             .sleep(tokio::time::sleep)
             .when(MediaError::retryable)
             // A retry that could not finish before the deadline is not waited for.
