@@ -322,11 +322,8 @@ async fn a_dropped_connection_is_a_retried_network_error() {
 
 #[tokio::test]
 async fn connection_refused_is_a_retryable_network_error() {
-    let f = fixture(&[("MAX_ATTEMPTS", "2")]).await;
-    // Point a second client at a port nobody listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    // A client pointed at a port nobody listens on, with the default MAX_ATTEMPTS (3).
+    let port = support::free_port();
     let config = Config::from_lookup(|name| {
         (name == "AWS_ENDPOINT_URL_SOCIALMESSAGING").then(|| format!("http://127.0.0.1:{port}"))
     })
@@ -345,7 +342,6 @@ async fn connection_refused_is_a_retryable_network_error() {
     assert_eq!(result["error"]["type"], "NetworkError", "{result}");
     assert_eq!(result["error"]["retryable"], true);
     assert_eq!(result["attempts"], 3);
-    drop(f);
 }
 
 #[tokio::test]

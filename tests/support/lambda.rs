@@ -2,7 +2,7 @@
 //! (`cargo lambda watch --only-lambda-apis`), invoked with `cargo lambda invoke`.
 
 use std::fs::File;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,13 +44,6 @@ pub fn cargo_lambda() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/cargo-lambda"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 impl LocalLambda {
     /// Starts the emulator, then `binary` with `env` (and nothing of this process's AWS
     /// settings), writing logs under `log_dir`.
@@ -62,7 +55,7 @@ impl LocalLambda {
             cargo_lambda.display()
         );
         std::fs::create_dir_all(log_dir).expect("log dir");
-        let port = free_port();
+        let port = super::free_port();
         let emulator_log = File::create(log_dir.join("emulator.log")).expect("emulator log");
         let emulator = Command::new(&cargo_lambda)
             .args([

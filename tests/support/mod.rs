@@ -43,3 +43,11 @@ pub fn function_env(endpoint_url: &str, extra: &[(&str, &str)]) -> Vec<(String, 
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect()
 }
+
+/// A loopback port that nothing listens on at the moment of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
