@@ -46,6 +46,16 @@ pub struct Config {
     pub default_phone_number_id: Option<PhoneNumberId>,
     /// `DRY_RUN`: when true, no event can make the function send a DELETE.
     pub dry_run: bool,
+    /// `DELETE_S3_OBJECT`: when false, no event can make the function delete an S3 object.
+    pub delete_s3_object: bool,
+    /// `MEDIA_ID_METADATA_KEY`: the user-metadata name (no `x-amz-meta-`, lower case) that
+    /// holds the media id.
+    pub media_id_metadata_key: String,
+    /// `PHONE_NUMBER_ID_METADATA_KEY`: the user-metadata name that holds the phone number id.
+    pub phone_number_id_metadata_key: String,
+    /// `MEDIA_KEY_PATTERN`: a regex over the decoded key with a named group `mediaId` and,
+    /// optionally, `originationPhoneNumberId`.
+    pub media_key_pattern: Option<regex_lite::Regex>,
     /// `MAX_CONCURRENCY`: items of one event processed at once.
     pub max_concurrency: usize,
     /// `MAX_ATTEMPTS`: tries per API call, counting the first.
@@ -86,6 +96,20 @@ impl Config {
             },
             default_phone_number_id,
             dry_run: parse_bool("DRY_RUN", get("DRY_RUN"), false)?,
+            delete_s3_object: parse_bool("DELETE_S3_OBJECT", get("DELETE_S3_OBJECT"), true)?,
+            media_id_metadata_key: metadata_key(
+                "MEDIA_ID_METADATA_KEY",
+                get("MEDIA_ID_METADATA_KEY"),
+                "whatsapp-media-id",
+            )?,
+            phone_number_id_metadata_key: metadata_key(
+                "PHONE_NUMBER_ID_METADATA_KEY",
+                get("PHONE_NUMBER_ID_METADATA_KEY"),
+                "whatsapp-origination-phone-number-id",
+            )?,
+            media_key_pattern: get("MEDIA_KEY_PATTERN")
+                .map(|p| key_pattern(&p))
+                .transpose()?,
             max_concurrency: parse_number("MAX_CONCURRENCY", get("MAX_CONCURRENCY"), 16, 1..=1000)?
                 as usize,
             max_attempts: parse_number("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 3, 1..=10)? as u32,
@@ -113,6 +137,40 @@ fn parse_bool(
             format!("expected `true` or `false`, got {v:?}"),
         )),
     }
+}
+
+/// S3 returns user-metadata names in lower case without `x-amz-meta-`; accept either form.
+fn metadata_key(
+    variable: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<String, ConfigError> {
+    let value = value.unwrap_or_else(|| default.to_owned());
+    let lower = value.trim().to_ascii_lowercase();
+    let name = lower.strip_prefix("x-amz-meta-").unwrap_or(&lower);
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if !valid {
+        return Err(ConfigError::new(
+            variable,
+            format!("expected a metadata name of letters, digits, `-`, `_` or `.`, got {value:?}"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn key_pattern(pattern: &str) -> Result<regex_lite::Regex, ConfigError> {
+    let regex = regex_lite::Regex::new(pattern)
+        .map_err(|e| ConfigError::new("MEDIA_KEY_PATTERN", format!("not a valid regex: {e}")))?;
+    if !regex.capture_names().flatten().any(|n| n == "mediaId") {
+        return Err(ConfigError::new(
+            "MEDIA_KEY_PATTERN",
+            "needs a named group `(?P<mediaId>...)`",
+        ));
+    }
+    Ok(regex)
 }
 
 fn parse_number(
@@ -177,6 +235,36 @@ mod tests {
         assert_eq!(c.endpoint.url_override, None);
         assert!(!c.endpoint.use_fips);
         assert_eq!(c.default_phone_number_id, None);
+        assert!(c.delete_s3_object);
+        assert_eq!(c.media_id_metadata_key, "whatsapp-media-id");
+        assert_eq!(
+            c.phone_number_id_metadata_key,
+            "whatsapp-origination-phone-number-id"
+        );
+        assert!(c.media_key_pattern.is_none());
+    }
+
+    #[test]
+    fn metadata_names_and_key_pattern() {
+        let c = config(&[
+            ("MEDIA_ID_METADATA_KEY", "X-Amz-Meta-Media"),
+            ("PHONE_NUMBER_ID_METADATA_KEY", "phone"),
+            (
+                "MEDIA_KEY_PATTERN",
+                r"^media/(?P<mediaId>[A-Za-z0-9]+)\.\w+$",
+            ),
+            ("DELETE_S3_OBJECT", "false"),
+        ])
+        .unwrap();
+        assert_eq!(c.media_id_metadata_key, "media");
+        assert_eq!(c.phone_number_id_metadata_key, "phone");
+        assert!(!c.delete_s3_object);
+        let caps = c
+            .media_key_pattern
+            .unwrap()
+            .captures("media/abc123.jpg")
+            .unwrap();
+        assert_eq!(&caps["mediaId"], "abc123");
     }
 
     #[test]
@@ -230,6 +318,10 @@ mod tests {
             ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", "+15551234567"),
             ("AWS_ENDPOINT_URL_SOCIALMESSAGING", "localhost:9000"),
             ("AWS_ENDPOINT_URL", "ftp://example.com"),
+            ("DELETE_S3_OBJECT", "no"),
+            ("MEDIA_ID_METADATA_KEY", "has space"),
+            ("MEDIA_KEY_PATTERN", "(unclosed"),
+            ("MEDIA_KEY_PATTERN", "^(?P<id>.*)$"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var);

@@ -5,22 +5,29 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::stream::{self, StreamExt};
 use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::event::{self, custom::CustomEvent, Event, EventError, WorkItem};
-use crate::report::{ItemResult, Outcome, Payload};
-use crate::resolve;
+use crate::event::{self, Event, EventError, WorkItem};
+use crate::report::{
+    BatchItemFailure, BatchResponse, ItemResult, Outcome, Payload, ResultCode, SqsResponse,
+    TaskResult,
+};
+use crate::resolve::{self, Resolution, Target};
+use crate::storage::{self, ObjectStore};
 use crate::whatsapp::MediaApi;
 
 /// What the handler needs, built once per cold start.
 #[derive(Debug)]
-pub struct App<M> {
+pub struct App<M, S> {
     /// Settings from the environment.
     pub config: Config,
     /// The WhatsApp side.
     pub media: M,
+    /// The S3 side.
+    pub store: S,
 }
 
 /// An invocation that fails as a whole, so that Lambda's retries and failure destinations
@@ -30,12 +37,24 @@ pub enum FunctionError {
     /// The event has no known shape, or an option of the wrong type.
     #[error(transparent)]
     InvalidEvent(#[from] EventError),
+    /// An asynchronous event (S3 notification, EventBridge) had failures that a retry may
+    /// mend: Lambda retries the event, then sends it to the failure destination.
+    #[error("{failed} of {total} items failed and may succeed if retried: {details}")]
+    RetryableFailures {
+        /// Items that failed retryably.
+        failed: usize,
+        /// Items in the event.
+        total: usize,
+        /// The failures, briefly.
+        details: String,
+    },
 }
 
 impl From<FunctionError> for Diagnostic {
     fn from(error: FunctionError) -> Self {
         let error_type = match &error {
             FunctionError::InvalidEvent(_) => "InvalidEvent",
+            FunctionError::RetryableFailures { .. } => "RetryableFailures",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -44,89 +63,267 @@ impl From<FunctionError> for Diagnostic {
     }
 }
 
+/// What happens to the S3 object of an item after its media is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ObjectPolicy {
+    /// The event reports a deletion that already happened: nothing to do, nothing reported.
+    NotOurs,
+    /// Deletion was not asked for (or was switched off): reported as `kept`.
+    Keep,
+    /// Delete exactly the version whose metadata was read.
+    Delete,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    dry_run: bool,
+    objects: ObjectPolicy,
+}
+
+impl Options {
+    fn new(config: &Config, dry_run: bool, delete_objects: bool) -> Self {
+        Self {
+            // DRY_RUN=true and DELETE_S3_OBJECT=false are safety switches no event can undo.
+            dry_run: config.dry_run || dry_run,
+            objects: if config.delete_s3_object && delete_objects {
+                ObjectPolicy::Delete
+            } else {
+                ObjectPolicy::Keep
+            },
+        }
+    }
+}
+
 /// Handles one invocation.
-pub async fn handle<M: MediaApi>(
-    app: &App<M>,
+pub async fn handle<M: MediaApi, S: ObjectStore>(
+    app: &App<M, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, FunctionError> {
     let deadline = deadline_of(event.context.deadline);
     match event::recognise(&event.payload)? {
         Event::Custom(custom) => {
-            let payload = run_custom(app, custom, deadline).await;
-            Ok(serde_json::to_value(payload).unwrap_or_else(|e| {
-                // Serialising plain structs of strings and numbers cannot fail; keep a
-                // readable answer rather than a panic if it ever does.
-                serde_json::json!({"success": false, "error": e.to_string()})
+            let options = Options::new(&app.config, custom.dry_run, custom.delete_s3_object);
+            let results = run(app, custom.items, options, deadline).await;
+            Ok(to_value(Payload::new(options.dry_run, results)))
+        }
+        Event::Notification(items) => {
+            let options = Options {
+                objects: ObjectPolicy::NotOurs,
+                ..Options::new(&app.config, false, false)
+            };
+            let results = run(app, items, options, deadline).await;
+            let payload = Payload::new(options.dry_run, results);
+            retryable_failures(&payload)?;
+            Ok(to_value(payload))
+        }
+        Event::Sqs(messages) => {
+            let options = Options {
+                objects: ObjectPolicy::NotOurs,
+                ..Options::new(&app.config, false, false)
+            };
+            let mut failed = vec![false; messages.len()];
+            let mut owners = Vec::new();
+            let mut items = Vec::new();
+            for (index, message) in messages.iter().enumerate() {
+                match &message.items {
+                    Ok(message_items) => {
+                        owners.extend(std::iter::repeat_n(index, message_items.len()));
+                        items.extend(message_items.iter().cloned());
+                    }
+                    Err(problem) => {
+                        tracing::warn!(message_id = %message.message_id, problem = %problem, "unreadable SQS message");
+                        failed[index] = true;
+                    }
+                }
+            }
+            let results = run(app, items, options, deadline).await;
+            for (owner, result) in owners.iter().zip(&results) {
+                failed[*owner] |= result.failed();
+            }
+            let batch_item_failures = messages
+                .into_iter()
+                .zip(failed)
+                .filter(|(_, failed)| *failed)
+                .map(|(message, _)| BatchItemFailure {
+                    item_identifier: message.message_id,
+                })
+                .collect();
+            Ok(to_value(SqsResponse {
+                batch_item_failures,
+            }))
+        }
+        Event::Batch(job) => {
+            let options = Options::new(&app.config, false, true);
+            let (task_ids, items): (Vec<String>, Vec<WorkItem>) =
+                job.tasks.into_iter().map(|t| (t.task_id, t.item)).unzip();
+            let results = run(app, items, options, deadline).await;
+            Ok(to_value(BatchResponse {
+                invocation_schema_version: job.schema_version,
+                treat_missing_keys_as: ResultCode::PermanentFailure,
+                invocation_id: job.invocation_id,
+                results: task_ids
+                    .into_iter()
+                    .zip(&results)
+                    .map(|(task_id, result)| TaskResult::new(task_id, result))
+                    .collect(),
             }))
         }
     }
 }
 
-async fn run_custom<M: MediaApi>(app: &App<M>, event: CustomEvent, deadline: Instant) -> Payload {
-    // The environment's DRY_RUN is a safety switch that no event can turn off.
-    let dry_run = app.config.dry_run || event.dry_run;
-    let results = stream::iter(event.items)
-        .map(|item| process_item(app, item, dry_run, deadline))
-        .buffered(app.config.max_concurrency)
-        .collect()
-        .await;
-    Payload::new(dry_run, results)
+fn to_value(response: impl Serialize) -> Value {
+    serde_json::to_value(response).unwrap_or_else(|e| {
+        // Serialising plain structs of strings and numbers cannot fail; keep a readable
+        // answer rather than a panic if it ever does.
+        serde_json::json!({"success": false, "error": e.to_string()})
+    })
 }
 
-async fn process_item<M: MediaApi>(
-    app: &App<M>,
+/// An error naming the retryable failures of an asynchronous event, if there are any.
+fn retryable_failures(payload: &Payload) -> Result<(), FunctionError> {
+    let failures: Vec<&ItemResult> = payload
+        .results
+        .iter()
+        .filter(|r| r.failed() && r.retryable())
+        .collect();
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let details = failures
+        .iter()
+        .take(10)
+        .map(|r| {
+            let error = r.error.as_ref().or(r.s3_error.as_ref());
+            let object = r
+                .object
+                .as_ref()
+                .map(|o| format!(" s3://{}/{}", o.bucket, o.key))
+                .unwrap_or_default();
+            format!(
+                "{}{object} media {} ({})",
+                error.map_or("failed", |e| e.error_type.as_str()),
+                r.media_id.as_deref().unwrap_or("?"),
+                error.map_or("", |e| e.message.as_str())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(FunctionError::RetryableFailures {
+        failed: failures.len(),
+        total: payload.results.len(),
+        details,
+    })
+}
+
+async fn run<M: MediaApi, S: ObjectStore>(
+    app: &App<M, S>,
+    items: Vec<WorkItem>,
+    options: Options,
+    deadline: Instant,
+) -> Vec<ItemResult> {
+    stream::iter(items)
+        .map(|item| process_item(app, item, options, deadline))
+        .buffered(app.config.max_concurrency)
+        .collect()
+        .await
+}
+
+async fn process_item<M: MediaApi, S: ObjectStore>(
+    app: &App<M, S>,
     item: WorkItem,
-    dry_run: bool,
+    options: Options,
     deadline: Instant,
 ) -> ItemResult {
     let started = Instant::now();
+    let default_phone = app.config.default_phone_number_id.as_ref();
     let result = match item {
         WorkItem::Invalid(invalid) => ItemResult::invalid(invalid),
-        WorkItem::Ids(request) => {
-            match resolve::ids(request, app.config.default_phone_number_id.as_ref()) {
-                Err(invalid) => ItemResult::invalid(*invalid),
-                Ok(target) if dry_run => ItemResult::dry_run(target),
-                Ok(target) => {
-                    let report = app
-                        .media
-                        .delete_media(&target.media_id, &target.phone_number_id, deadline)
-                        .await;
-                    ItemResult::deletion(target, report)
-                }
-            }
-        }
+        WorkItem::Skipped { object, reason } => ItemResult::skipped(object, reason),
+        WorkItem::Ids(request) => match resolve::ids(request, default_phone) {
+            Ok(target) => delete(app, target, options, deadline).await,
+            Err(invalid) => ItemResult::invalid(*invalid),
+        },
+        WorkItem::Object(object) => match resolve::object(&app.store, &app.config, object).await {
+            Resolution::Target(target) => delete(app, target, options, deadline).await,
+            Resolution::Skipped { object, reason } => ItemResult::skipped(Some(object), reason),
+            Resolution::Invalid(invalid) => ItemResult::invalid(*invalid),
+            Resolution::Failed { object, error } => ItemResult::lookup_failed(object, &error),
+        },
     };
     log_item(&result, started);
     result
 }
 
-/// One log line per item: ids, outcome, attempts and latency; never a credential.
+/// WhatsApp first, S3 second: the object goes only once its media is gone.
+async fn delete<M: MediaApi, S: ObjectStore>(
+    app: &App<M, S>,
+    target: Target,
+    options: Options,
+    deadline: Instant,
+) -> ItemResult {
+    let object = target.object.clone();
+    let object_read = target.object_read;
+    let result = if options.dry_run {
+        ItemResult::dry_run(target)
+    } else {
+        let report = app
+            .media
+            .delete_media(&target.media_id, &target.phone_number_id, deadline)
+            .await;
+        ItemResult::deletion(target, report)
+    };
+    let media_gone = matches!(result.outcome, Outcome::Deleted | Outcome::AlreadyDeleted);
+    match (options.objects, object) {
+        (ObjectPolicy::NotOurs, _) | (_, None) => result,
+        (ObjectPolicy::Delete, Some(object)) if media_gone => {
+            let removal = storage::remove(&app.store, &object, object_read).await;
+            result.with_s3_object(Some(removal))
+        }
+        (_, Some(_)) => result.with_s3_object(None),
+    }
+}
+
+/// One log line per item: ids, object, outcome, attempts and latency; never a credential.
 fn log_item(result: &ItemResult, started: Instant) {
     let latency_ms = started.elapsed().as_millis() as u64;
     let media_id = result.media_id.as_deref().unwrap_or("");
     let phone_number_id = result.origination_phone_number_id.as_deref().unwrap_or("");
+    let (bucket, key) = result
+        .object
+        .as_ref()
+        .map_or(("", ""), |o| (o.bucket.as_str(), o.key.as_str()));
     let outcome = serde_json::to_value(result.outcome).unwrap_or_default();
     let outcome = outcome.as_str().unwrap_or_default();
-    match &result.error {
-        None if result.outcome != Outcome::Failed => tracing::info!(
+    if !result.failed() {
+        tracing::info!(
             media_id = ?media_id,
             origination_phone_number_id = ?phone_number_id,
+            bucket = ?bucket,
+            key = ?key,
             outcome,
+            reason = result.reason.as_deref(),
+            s3_object = ?result.s3_object,
             attempts = result.attempts,
             latency_ms,
             "media item done"
-        ),
-        error => tracing::warn!(
-            media_id = ?media_id,
-            origination_phone_number_id = ?phone_number_id,
-            outcome,
-            attempts = result.attempts,
-            latency_ms,
-            error_type = error.as_ref().map(|e| e.error_type.as_str()),
-            error_message = error.as_ref().map(|e| e.message.as_str()),
-            "media item failed"
-        ),
+        );
+        return;
     }
+    let error = result.error.as_ref().or(result.s3_error.as_ref());
+    tracing::warn!(
+        media_id = ?media_id,
+        origination_phone_number_id = ?phone_number_id,
+        bucket = ?bucket,
+        key = ?key,
+        outcome,
+        s3_object = ?result.s3_object,
+        attempts = result.attempts,
+        latency_ms,
+        error_type = error.map(|e| e.error_type.as_str()),
+        error_message = error.map(|e| e.message.as_str()),
+        retryable = result.retryable(),
+        "media item failed"
+    );
 }
 
 /// Deadlines below this (2001-09-09 in epoch milliseconds) are durations, not dates.

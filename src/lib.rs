@@ -11,4 +11,5 @@ pub mod handler;
 pub mod ids;
 pub mod report;
 pub mod resolve;
+pub mod storage;
 pub mod whatsapp;

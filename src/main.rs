@@ -1,9 +1,11 @@
 //! The Lambda binary: wires things up once per cold start, then serves invocations.
 
 use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
 use lambda_runtime::{service_fn, Error};
 use whatsapp_media_cleanup::config::Config;
 use whatsapp_media_cleanup::handler::{self, App};
+use whatsapp_media_cleanup::storage::S3Store;
 use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
 
 #[tokio::main(flavor = "current_thread")]
@@ -20,7 +22,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event| handler::handle(&app, event))).await
 }
 
-async fn build_app() -> Result<App<WhatsAppClient>, String> {
+async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     // Region and credentials come from aws-config's default chain. Credentials are
     // resolved on first use, so start-up does no network I/O.
@@ -33,5 +35,19 @@ async fn build_app() -> Result<App<WhatsAppClient>, String> {
         .credentials_provider()
         .ok_or("no AWS credentials provider could be configured")?;
     let media = WhatsAppClient::new(&config, &region, credentials).map_err(|e| e.to_string())?;
-    Ok(App { config, media })
+    // The S3 client honours AWS_ENDPOINT_URL_S3 through the shared config; each attempt is
+    // bounded like the media call's.
+    let s3 = aws_sdk_s3::config::Builder::from(&sdk)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(config.request_timeout)
+                .build(),
+        )
+        .build();
+    let store = S3Store::new(aws_sdk_s3::Client::from_conf(s3));
+    Ok(App {
+        config,
+        media,
+        store,
+    })
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::event::{InvalidItem, ObjectRef};
 use crate::resolve::Target;
+use crate::storage::{Removal, StoreError};
 use crate::whatsapp::{DeleteReport, Deleted, MediaError};
 
 /// What happened to one item.
@@ -41,6 +42,33 @@ pub struct ErrorReport {
     pub request_id: Option<String>,
 }
 
+impl ErrorReport {
+    /// An S3 failure, under one of the function's own error types.
+    fn s3(error_type: &str, error: &StoreError) -> Self {
+        Self {
+            error_type: error_type.into(),
+            http_status: error.status,
+            message: error.to_string(),
+            retryable: error.retryable,
+            request_id: None,
+        }
+    }
+}
+
+/// What became of the S3 object of an item that names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum S3Object {
+    /// Deleted, after its media.
+    Deleted,
+    /// It was gone already.
+    AlreadyAbsent,
+    /// Left in place: the media is not gone, or deletion was not asked for.
+    Kept,
+    /// The delete failed; `s3Error` says why.
+    Failed,
+}
+
 impl From<&MediaError> for ErrorReport {
     fn from(error: &MediaError) -> Self {
         Self {
@@ -71,11 +99,17 @@ pub struct ItemResult {
     /// Why the item was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What became of the S3 object, for items whose object may be deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_object: Option<S3Object>,
     /// Requests sent to the API for this item.
     pub attempts: u32,
     /// Why the item failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
+    /// Why the S3 object could not be deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_error: Option<ErrorReport>,
 }
 
 impl ItemResult {
@@ -87,6 +121,7 @@ impl ItemResult {
             object: item.object,
             outcome: Outcome::Failed,
             reason: None,
+            s3_object: None,
             attempts: 0,
             error: Some(ErrorReport {
                 error_type: "InvalidInput".into(),
@@ -95,7 +130,62 @@ impl ItemResult {
                 retryable: false,
                 request_id: None,
             }),
+            s3_error: None,
         }
+    }
+
+    /// An item with nothing to do.
+    pub fn skipped(object: Option<ObjectRef>, reason: String) -> Self {
+        Self {
+            media_id: None,
+            origination_phone_number_id: None,
+            object,
+            outcome: Outcome::Skipped,
+            reason: Some(reason),
+            s3_object: None,
+            attempts: 0,
+            error: None,
+            s3_error: None,
+        }
+    }
+
+    /// An object whose metadata could not be read.
+    pub fn lookup_failed(object: ObjectRef, error: &StoreError) -> Self {
+        Self {
+            media_id: None,
+            origination_phone_number_id: None,
+            object: Some(object),
+            outcome: Outcome::Failed,
+            reason: None,
+            s3_object: None,
+            attempts: 0,
+            error: Some(ErrorReport::s3("MetadataLookupFailed", error)),
+            s3_error: None,
+        }
+    }
+
+    /// Records what became of the S3 object: `None` when its deletion was not attempted.
+    pub fn with_s3_object(mut self, removal: Option<Result<Removal, StoreError>>) -> Self {
+        (self.s3_object, self.s3_error) = match removal {
+            None => (Some(S3Object::Kept), None),
+            Some(Ok(Removal::Deleted)) => (Some(S3Object::Deleted), None),
+            Some(Ok(Removal::AlreadyAbsent)) => (Some(S3Object::AlreadyAbsent), None),
+            Some(Err(e)) => (
+                Some(S3Object::Failed),
+                Some(ErrorReport::s3("S3DeleteFailed", &e)),
+            ),
+        };
+        self
+    }
+
+    /// Whether the item failed, at either step.
+    pub fn failed(&self) -> bool {
+        self.outcome == Outcome::Failed || self.s3_object == Some(S3Object::Failed)
+    }
+
+    /// Whether a failure of the item may succeed if retried.
+    pub fn retryable(&self) -> bool {
+        self.error.iter().chain(&self.s3_error).any(|e| e.retryable)
     }
 
     /// A valid item in a dry run: nothing was sent.
@@ -125,8 +215,10 @@ impl ItemResult {
             object: target.object,
             outcome,
             reason: None,
+            s3_object: None,
             attempts,
             error,
+            s3_error: None,
         }
     }
 }
@@ -147,7 +239,7 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payload {
-    /// True when no item failed.
+    /// True when no item failed (nor the deletion of its S3 object).
     pub success: bool,
     /// Whether this invocation was a dry run.
     pub dry_run: bool,
@@ -175,10 +267,105 @@ impl Payload {
             *count += 1;
         }
         Self {
-            success: summary.failed == 0,
+            success: !results.iter().any(ItemResult::failed),
             dry_run,
             summary,
             results,
+        }
+    }
+}
+
+/// The SQS partial-batch response: the messages to retry (and, in the end, to dead-letter).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SqsResponse {
+    /// Messages that failed or could not be read.
+    pub batch_item_failures: Vec<BatchItemFailure>,
+}
+
+/// One SQS message to retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItemFailure {
+    /// The SQS `messageId`.
+    pub item_identifier: String,
+}
+
+/// The S3 Batch Operations response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    /// Echoed from the invocation.
+    pub invocation_schema_version: String,
+    /// How S3 treats tasks missing from `results`.
+    pub treat_missing_keys_as: ResultCode,
+    /// Echoed from the invocation.
+    pub invocation_id: String,
+    /// One result per task.
+    pub results: Vec<TaskResult>,
+}
+
+/// A Batch Operations task's result code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ResultCode {
+    /// Done, already done, or nothing to do.
+    Succeeded,
+    /// Worth retrying.
+    TemporaryFailure,
+    /// Retrying will not help.
+    PermanentFailure,
+}
+
+/// The result of one Batch Operations task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskResult {
+    /// Echoed from the task.
+    pub task_id: String,
+    /// The task's result.
+    pub result_code: ResultCode,
+    /// What happened, in a few words (it lands in the job's completion report).
+    pub result_string: String,
+}
+
+/// Longest `resultString` written, in characters.
+const RESULT_STRING_CHARS: usize = 500;
+
+impl TaskResult {
+    /// The task result of an item.
+    pub fn new(task_id: String, item: &ItemResult) -> Self {
+        let media = item.media_id.as_deref().unwrap_or_default();
+        let s3 = match item.s3_object {
+            Some(S3Object::Deleted) => "; S3 object deleted",
+            Some(S3Object::AlreadyAbsent) => "; S3 object already absent",
+            Some(S3Object::Kept) => "; S3 object kept",
+            Some(S3Object::Failed) | None => "",
+        };
+        let (result_code, result_string) = if item.failed() {
+            let error = item.error.as_ref().or(item.s3_error.as_ref());
+            let code = if item.retryable() {
+                ResultCode::TemporaryFailure
+            } else {
+                ResultCode::PermanentFailure
+            };
+            let text =
+                error.map_or_else(String::new, |e| format!("{}: {}", e.error_type, e.message));
+            (code, text)
+        } else {
+            let text = match item.outcome {
+                Outcome::Deleted => format!("deleted media {media}{s3}"),
+                Outcome::AlreadyDeleted => format!("media {media} already deleted{s3}"),
+                Outcome::DryRun => format!("dry run: media {media} would be deleted"),
+                Outcome::Skipped | Outcome::Failed => {
+                    format!("skipped: {}", item.reason.as_deref().unwrap_or_default())
+                }
+            };
+            (ResultCode::Succeeded, text)
+        };
+        Self {
+            task_id,
+            result_code,
+            result_string: result_string.chars().take(RESULT_STRING_CHARS).collect(),
         }
     }
 }
@@ -196,6 +383,7 @@ mod tests {
             media_id: MediaId::parse("3f9a1c").unwrap(),
             phone_number_id: PhoneNumberId::parse("phone-number-id-0123").unwrap(),
             object: None,
+            object_read: false,
         };
         let failed = ItemResult::deletion(
             target.clone(),

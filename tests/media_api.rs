@@ -15,11 +15,12 @@ use support::endpoint::{LocalEndpoint, Reply};
 use support::{PHONE, PHONE_ARN, REGION};
 use whatsapp_media_cleanup::config::Config;
 use whatsapp_media_cleanup::handler::{self, App};
+use whatsapp_media_cleanup::storage::S3Store;
 use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
 
 struct Fixture {
     endpoint: LocalEndpoint,
-    app: App<WhatsAppClient>,
+    app: App<WhatsAppClient, S3Store>,
 }
 
 async fn fixture(env: &[(&str, &str)]) -> Fixture {
@@ -47,8 +48,23 @@ async fn fixture_with(env: &[(&str, &str)], secret: &str, latency: Duration) -> 
         WhatsAppClient::new(&config, REGION, SharedCredentialsProvider::new(credentials)).unwrap();
     Fixture {
         endpoint,
-        app: App { config, media },
+        app: App {
+            config,
+            media,
+            store: no_s3(),
+        },
     }
+}
+
+/// These events name no S3 objects; a store that points nowhere proves none is touched.
+fn no_s3() -> S3Store {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(REGION))
+        .endpoint_url(format!("http://127.0.0.1:{}", support::free_port()))
+        .credentials_provider(Credentials::new("x", "y", None, None, "none"))
+        .build();
+    S3Store::new(aws_sdk_s3::Client::from_conf(config))
 }
 
 fn context(time_left: Duration) -> Context {
@@ -331,7 +347,11 @@ async fn connection_refused_is_a_retryable_network_error() {
     let credentials = Credentials::new("AKID", "secret", None, None, "test");
     let media =
         WhatsAppClient::new(&config, REGION, SharedCredentialsProvider::new(credentials)).unwrap();
-    let app = App { config, media };
+    let app = App {
+        config,
+        media,
+        store: no_s3(),
+    };
     let payload = handler::handle(
         &app,
         LambdaEvent::new(ids("refused"), context(Duration::from_secs(10))),

@@ -4,7 +4,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{json_type, EventError, IdsRequest, InvalidItem, ObjectRef, WorkItem};
+use super::{
+    json_type, EventError, IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef, WorkItem,
+};
 
 /// A manual invoke, reduced to its items and options.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,6 +32,7 @@ pub(crate) fn matches(map: &Map<String, Value>) -> bool {
     matches!(map.get("deletions"), Some(Value::Array(_)))
         || map.contains_key("mediaId")
         || map.contains_key("originationPhoneNumberId")
+        || (map.contains_key("bucket") && map.contains_key("key"))
 }
 
 /// Reads a custom event. Items that are wrong fail one by one; only a wrong type for an
@@ -110,21 +113,34 @@ fn item_from_map(map: &Map<String, Value>) -> WorkItem {
             None
         }
     };
-    if media_id.is_none() && problems.is_empty() {
-        problems.push("\"mediaId\" is missing".into());
-    }
-    match media_id {
-        Some(media_id) if problems.is_empty() => WorkItem::Ids(IdsRequest {
+    match (media_id, object) {
+        (Some(media_id), object) if problems.is_empty() => WorkItem::Ids(IdsRequest {
             media_id,
             phone_number_id,
             object,
         }),
-        media_id => WorkItem::Invalid(InvalidItem {
-            media_id,
-            phone_number_id,
-            object,
-            problem: problems.join("; "),
-        }),
+        // An object alone: its ids come from its metadata or key.
+        (None, Some(object)) if problems.is_empty() && phone_number_id.is_none() => {
+            WorkItem::Object(ObjectItem {
+                object,
+                metadata: Metadata::Current,
+            })
+        }
+        (media_id, object) => {
+            if media_id.is_none() && problems.is_empty() {
+                problems.push(if object.is_some() {
+                    "\"originationPhoneNumberId\" is given without \"mediaId\"".into()
+                } else {
+                    "\"mediaId\" is missing (or give \"bucket\" and \"key\")".into()
+                });
+            }
+            WorkItem::Invalid(InvalidItem {
+                media_id,
+                phone_number_id,
+                object,
+                problem: problems.join("; "),
+            })
+        }
     }
 }
 
@@ -138,6 +154,7 @@ mod tests {
     fn custom(event: Value) -> CustomEvent {
         match recognise(&event).unwrap() {
             Event::Custom(c) => c,
+            other => panic!("not a custom event: {other:?}"),
         }
     }
 
@@ -184,11 +201,14 @@ mod tests {
             .iter()
             .map(|i| match i {
                 WorkItem::Invalid(e) => e.problem.clone(),
-                WorkItem::Ids(_) => String::new(),
+                _ => String::new(),
             })
             .collect();
         assert!(problems[0].contains("got a number"), "{}", problems[0]);
-        assert_eq!(problems[1], "\"mediaId\" is missing");
+        assert_eq!(
+            problems[1],
+            "\"mediaId\" is missing (or give \"bucket\" and \"key\")"
+        );
         assert_eq!(problems[2], "\"mediaId\" must be a string, got a number");
         assert_eq!(
             problems[3],
@@ -199,6 +219,29 @@ mod tests {
         assert_eq!(problems[6], "");
         // The valid id of an item that failed for another reason is kept for the report.
         assert!(matches!(&c.items[3], WorkItem::Invalid(e) if e.media_id.as_deref() == Some("ok")));
+    }
+
+    #[test]
+    fn objects_alone_are_resolved_from_s3() {
+        let c = custom(json!({"bucket": "media", "key": "in/photo 1.jpg", "versionId": "v1"}));
+        assert_eq!(
+            c.items,
+            vec![WorkItem::Object(ObjectItem {
+                object: ObjectRef {
+                    bucket: "media".into(),
+                    key: "in/photo 1.jpg".into(),
+                    version_id: Some("v1".into())
+                },
+                metadata: Metadata::Current,
+            })]
+        );
+        let c = custom(json!({"deletions": [
+            {"bucket": "media", "key": "a%20b.jpg"},
+            {"bucket": "media", "key": "c.jpg", "originationPhoneNumberId": "phone-number-id-x"}
+        ]}));
+        // Custom keys are plain: no decoding.
+        assert!(matches!(&c.items[0], WorkItem::Object(o) if o.object.key == "a%20b.jpg"));
+        assert!(matches!(&c.items[1], WorkItem::Invalid(_)));
     }
 
     #[test]

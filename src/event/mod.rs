@@ -1,15 +1,22 @@
 //! Recognising what invoked the function, and turning the event into work items.
 
+pub mod batch;
 pub mod custom;
+pub mod eventbridge;
+pub mod s3;
+pub mod sqs;
 
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
 /// The shapes this function accepts, named in the error for an event of no known shape.
-const EXPECTED_SHAPES: &str = "a custom event: {\"mediaId\", \"originationPhoneNumberId\"} \
-     (optionally with \"bucket\", \"key\", \"versionId\"), or {\"deletions\": [ ...such items... ]}, \
-     each optionally with \"dryRun\" and \"deleteS3Object\"";
+const EXPECTED_SHAPES: &str = "an S3 event notification (Records[].eventSource \"aws:s3\", \
+     directly or through SNS), an EventBridge \"Object Deleted\" event (source \"aws.s3\"), \
+     SQS messages whose bodies are S3 notifications (Records[].eventSource \"aws:sqs\"), \
+     an S3 Batch Operations job (invocationSchemaVersion 1.0 or 2.0 with tasks), \
+     or a custom event: {\"mediaId\", \"originationPhoneNumberId\"} and/or {\"bucket\", \"key\", \"versionId\"}, \
+     or {\"deletions\": [ ...such items... ]}, each optionally with \"dryRun\" and \"deleteS3Object\"";
 
 /// An event the function cannot work with at all. Bad *items* of a known shape are not
 /// this: they fail one by one in the payload.
@@ -70,13 +77,55 @@ pub struct InvalidItem {
     pub problem: String,
 }
 
+/// Where an object's metadata can still be read, if anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Metadata {
+    /// The object exists: read it at its `versionId` (or the current version).
+    Current,
+    /// A delete marker (the object's `versionId`) hid the object: read the version of that
+    /// exact key that was current just before the marker.
+    HiddenByMarker,
+    /// Permanently deleted: no metadata survives, and nothing else under the key is read.
+    Gone,
+}
+
+/// An S3 object whose media ids must be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectItem {
+    /// The object, key decoded.
+    pub object: ObjectRef,
+    /// Where its metadata may be read.
+    pub metadata: Metadata,
+}
+
 /// One unit of work produced from an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkItem {
     /// Ids to delete, as given.
     Ids(IdsRequest),
+    /// An object whose ids come from its metadata or key.
+    Object(ObjectItem),
+    /// Nothing to do (not a deletion, a test event), with the reason.
+    Skipped {
+        /// The object the record named, if any.
+        object: Option<ObjectRef>,
+        /// Why nothing is done.
+        reason: String,
+    },
     /// An item that cannot be worked on.
     Invalid(InvalidItem),
+}
+
+impl WorkItem {
+    /// An invalid item that names only a problem (and maybe an object).
+    pub(crate) fn invalid(object: Option<ObjectRef>, problem: impl Into<String>) -> Self {
+        Self::Invalid(InvalidItem {
+            media_id: None,
+            phone_number_id: None,
+            object,
+            problem: problem.into(),
+        })
+    }
 }
 
 /// A recognised event, reduced to its work.
@@ -84,6 +133,12 @@ pub enum WorkItem {
 pub enum Event {
     /// A manual invoke.
     Custom(custom::CustomEvent),
+    /// An asynchronous notification: S3 (directly or through SNS) or EventBridge.
+    Notification(Vec<WorkItem>),
+    /// A batch of SQS messages.
+    Sqs(Vec<sqs::Message>),
+    /// An S3 Batch Operations invocation.
+    Batch(batch::BatchJob),
 }
 
 /// Recognises the event's shape and reads its work items.
@@ -93,6 +148,18 @@ pub fn recognise(payload: &Value) -> Result<Event, EventError> {
             found: format!("a JSON {}", json_type(payload)),
         });
     };
+    if s3::matches(map) {
+        return Ok(Event::Notification(s3::parse(payload)));
+    }
+    if eventbridge::matches(map) {
+        return Ok(Event::Notification(eventbridge::parse(payload)));
+    }
+    if sqs::matches(map) {
+        return Ok(Event::Sqs(sqs::parse(map)));
+    }
+    if batch::matches(map) {
+        return batch::parse(map).map(Event::Batch);
+    }
     if custom::matches(map) {
         return custom::parse(map).map(Event::Custom);
     }
@@ -105,6 +172,35 @@ pub fn recognise(payload: &Value) -> Result<Event, EventError> {
             format!("an object with keys {keys:?}")
         },
     })
+}
+
+/// Decodes a form-URL-encoded S3 key (`+` is a space, `%XX` a byte of UTF-8), as S3
+/// notifications and Batch Operations manifests carry them. A `%` not followed by two hex
+/// digits, or bytes that are not UTF-8, are an error, never a guess.
+pub fn decode_key(raw: &str) -> Result<String, String> {
+    let bytes = raw.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err(format!(
+                "the key {raw:?} is not valid URL encoding: `%` at byte {i} is not followed by two hex digits"
+            ));
+        }
+    }
+    let plus_as_space = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|_| format!("the key {raw:?} does not decode to UTF-8"))
+}
+
+/// A string field at `path` in `value`, if it is one.
+pub(crate) fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(value, |v, name| v.get(name))
+        .and_then(Value::as_str)
 }
 
 /// The JSON type of a value, in words, for messages.
@@ -141,6 +237,24 @@ mod tests {
             assert!(message.contains("deletions"), "{message}");
         }
         let message = recognise(&json!({"foo": 1})).unwrap_err().to_string();
+        assert!(message.contains("aws:s3") && message.contains("Batch Operations"));
         assert!(message.contains("[\"foo\"]"), "{message}");
+    }
+
+    #[test]
+    fn keys_are_form_url_decoded_once() {
+        for (raw, decoded) in [
+            ("photo+1.jpg", "photo 1.jpg"),
+            ("photo%201.jpg", "photo 1.jpg"),
+            ("caf%C3%A9.jpg", "café.jpg"),
+            ("a%2Bb.jpg", "a+b.jpg"),
+            ("a%252B.jpg", "a%2B.jpg"),
+            ("plain/key.png", "plain/key.png"),
+        ] {
+            assert_eq!(decode_key(raw).as_deref(), Ok(decoded), "{raw}");
+        }
+        for bad in ["100%.jpg", "a%2.jpg", "a%zz.jpg", "%C3%28.jpg", "%"] {
+            assert!(decode_key(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod endpoint;
 pub mod lambda;
+pub mod moto;
 pub mod sigv4;
 
 use sigv4::Credential;

@@ -1,0 +1,89 @@
+//! EventBridge `Object Deleted` events from S3. Their keys are used as delivered: AWS
+//! documents no encoding for them.
+
+use serde_json::{Map, Value};
+
+use super::{str_at, Metadata, ObjectItem, ObjectRef, WorkItem};
+
+/// Whether the object is an EventBridge event from S3.
+pub(crate) fn matches(map: &Map<String, Value>) -> bool {
+    map.get("source").and_then(Value::as_str) == Some("aws.s3") && map.contains_key("detail-type")
+}
+
+/// The event's one work item.
+pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
+    let detail_type = str_at(value, &["detail-type"]).unwrap_or_default();
+    let (Some(bucket), Some(key)) = (
+        str_at(value, &["detail", "bucket", "name"]),
+        str_at(value, &["detail", "object", "key"]),
+    ) else {
+        return vec![WorkItem::invalid(
+            None,
+            "the EventBridge event lacks detail.bucket.name or detail.object.key",
+        )];
+    };
+    let object = ObjectRef {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        version_id: str_at(value, &["detail", "object", "version-id"])
+            .filter(|v| !v.is_empty() && *v != "null")
+            .map(str::to_owned),
+    };
+    if detail_type != "Object Deleted" {
+        return vec![WorkItem::Skipped {
+            object: Some(object),
+            reason: format!("EventBridge \"{detail_type}\" is not a deletion"),
+        }];
+    }
+    let item = match str_at(value, &["detail", "deletion-type"]) {
+        Some("Permanently Deleted") => WorkItem::Object(ObjectItem {
+            object,
+            metadata: Metadata::Gone,
+        }),
+        Some("Delete Marker Created") if object.version_id.is_some() => {
+            WorkItem::Object(ObjectItem {
+                object,
+                metadata: Metadata::HiddenByMarker,
+            })
+        }
+        Some("Delete Marker Created") => WorkItem::invalid(
+            Some(object),
+            "\"Delete Marker Created\" without the marker's detail.object.version-id",
+        ),
+        other => WorkItem::invalid(
+            Some(object),
+            format!("unknown detail.deletion-type {other:?}"),
+        ),
+    };
+    vec![item]
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(detail_type: &str, deletion_type: &str) -> Value {
+        json!({"version": "0", "source": "aws.s3", "detail-type": detail_type,
+               "detail": {"bucket": {"name": "media"},
+                          "object": {"key": "in/photo 1.jpg", "version-id": "m1"},
+                          "deletion-type": deletion_type}})
+    }
+
+    #[test]
+    fn both_deletion_types_and_others_skipped() {
+        let gone = parse(&event("Object Deleted", "Permanently Deleted"));
+        assert!(
+            matches!(&gone[..], [WorkItem::Object(o)] if o.metadata == Metadata::Gone && o.object.key == "in/photo 1.jpg")
+        );
+        let marker = parse(&event("Object Deleted", "Delete Marker Created"));
+        assert!(
+            matches!(&marker[..], [WorkItem::Object(o)] if o.metadata == Metadata::HiddenByMarker)
+        );
+        let created = parse(&event("Object Created", ""));
+        assert!(matches!(&created[..], [WorkItem::Skipped { .. }]));
+        let odd = parse(&event("Object Deleted", "Vaporised"));
+        assert!(matches!(&odd[..], [WorkItem::Invalid(_)]));
+    }
+}

@@ -1,0 +1,282 @@
+//! The S3 side: reading an object's metadata (at an exact version), finding the version a
+//! delete marker hid, and deleting exactly one version.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::DateTime;
+use thiserror::Error;
+
+/// What HeadObject told about an object that exists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectHead {
+    /// The version that was read (`None` in an unversioned bucket).
+    pub version_id: Option<String>,
+    /// User metadata, names in lower case without `x-amz-meta-`.
+    pub metadata: HashMap<String, String>,
+}
+
+/// A failed S3 call.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{operation} failed: {message}")]
+pub struct StoreError {
+    /// The S3 operation, e.g. `HeadObject`.
+    pub operation: &'static str,
+    /// The HTTP status, when S3 answered.
+    pub status: Option<u16>,
+    /// What went wrong.
+    pub message: String,
+    /// Whether the same call may succeed later.
+    pub retryable: bool,
+}
+
+impl StoreError {
+    /// A failure that retrying will not mend (a contradiction in what S3 returned).
+    pub fn permanent(operation: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            operation,
+            status: None,
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// S3 operations the function needs. The real implementation is [`S3Store`].
+pub trait ObjectStore: Send + Sync {
+    /// HeadObject at `version_id` (the current version when `None`); `Ok(None)` when there
+    /// is no such object or version.
+    fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> impl Future<Output = Result<Option<ObjectHead>, StoreError>> + Send;
+
+    /// The version of exactly `key` that was current just before the delete marker
+    /// `marker_version_id`: the newest version (not a marker) older than it. `Ok(None)`
+    /// when there is none.
+    fn version_before_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        marker_version_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// DeleteObject of exactly `version_id` (of the key itself when `None`).
+    fn delete(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// [`ObjectStore`] over the AWS SDK's S3 client.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3Store {
+    /// Wraps a client built once per cold start.
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectHead>, StoreError> {
+        let result = self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await;
+        match result {
+            Ok(head) => Ok(Some(ObjectHead {
+                version_id: head
+                    .version_id()
+                    .filter(|v| *v != "null")
+                    .map(str::to_owned),
+                metadata: head
+                    .metadata()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })),
+            // 404: no such key or version. 405: the version is a delete marker. 400 with
+            // a version id: S3's answer for a version id that is not valid for the key.
+            Err(e) if matches!(status_of(&e), Some(404 | 405)) => Ok(None),
+            Err(e) if version_id.is_some() && status_of(&e) == Some(400) => Ok(None),
+            Err(e) => Err(store_error("HeadObject", e)),
+        }
+    }
+
+    async fn version_before_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        marker_version_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut marker_time: Option<DateTime> = None;
+        let mut versions: Vec<(DateTime, String)> = Vec::new();
+        // ListObjectVersions has no SDK paginator (it pages on two markers).
+        let (mut key_marker, mut version_id_marker) = (None, None);
+        loop {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_id_marker.take())
+                .send()
+                .await
+                .map_err(|e| store_error("ListObjectVersions", e))?;
+            for marker in page.delete_markers() {
+                if marker.key() == Some(key) && marker.version_id() == Some(marker_version_id) {
+                    marker_time = marker.last_modified().copied();
+                }
+            }
+            // The prefix also lists longer keys; only this exact key counts.
+            versions.extend(page.versions().iter().filter_map(|v| {
+                if v.key() != Some(key) {
+                    return None;
+                }
+                Some((*v.last_modified()?, v.version_id()?.to_owned()))
+            }));
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_id_marker = page.next_version_id_marker().map(str::to_owned);
+            if key_marker.is_none() {
+                break;
+            }
+        }
+        let Some(marker_time) = marker_time else {
+            return Err(StoreError::permanent(
+                "ListObjectVersions",
+                format!(
+                    "the delete marker {marker_version_id} of s3://{bucket}/{key} no longer exists"
+                ),
+            ));
+        };
+        // A version stamped at the very moment of the marker could be the one it hid or
+        // one uploaded after it: do not guess which.
+        if versions.iter().any(|(t, _)| *t == marker_time) {
+            return Err(StoreError::permanent(
+                "ListObjectVersions",
+                format!(
+                    "a version of s3://{bucket}/{key} has the same timestamp as delete marker \
+                     {marker_version_id}; the version it hid cannot be told apart"
+                ),
+            ));
+        }
+        Ok(versions
+            .into_iter()
+            .filter(|(t, _)| *t < marker_time)
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, v)| v))
+    }
+
+    async fn delete(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| store_error("DeleteObject", e))
+    }
+}
+
+fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
+    error.raw_response().map(|r| r.status().as_u16())
+}
+
+fn store_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = status_of(&error);
+    let code = error.code().unwrap_or_default().to_owned();
+    let retryable = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(_) => {
+            matches!(status, Some(429) | Some(500..))
+                || matches!(
+                    code.as_str(),
+                    "SlowDown" | "RequestTimeout" | "ThrottlingException"
+                )
+        }
+        _ => false,
+    };
+    let message = match (code.as_str(), error.message()) {
+        ("", _) => DisplayErrorContext(&error).to_string(),
+        (code, Some(message)) => format!("{code}: {message}"),
+        (code, None) => code.to_owned(),
+    };
+    StoreError {
+        operation,
+        status,
+        message,
+        retryable,
+    }
+}
+
+/// What removing an object did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// The version was deleted.
+    Deleted,
+    /// There was nothing to delete.
+    AlreadyAbsent,
+}
+
+/// Deletes exactly one version of `object`: the version in `object.version_id` when it was
+/// just `read` from S3, else the version that HeadObject finds now. An object uploaded
+/// again under the same key (a newer version) is never touched.
+pub async fn remove<S: ObjectStore>(
+    store: &S,
+    object: &crate::event::ObjectRef,
+    read: bool,
+) -> Result<Removal, StoreError> {
+    let version = if read {
+        object.version_id.clone()
+    } else {
+        match store
+            .head(&object.bucket, &object.key, object.version_id.as_deref())
+            .await?
+        {
+            Some(head) => head.version_id,
+            None => return Ok(Removal::AlreadyAbsent),
+        }
+    };
+    store
+        .delete(&object.bucket, &object.key, version.as_deref())
+        .await?;
+    Ok(Removal::Deleted)
+}

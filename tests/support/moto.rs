@@ -1,0 +1,73 @@
+//! moto's S3 server on 127.0.0.1, from the project's virtualenv, and an S3 client for it.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::{BehaviorVersion, Region};
+
+/// A running moto server; killed when dropped.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:<port>`: an IP address, so the SDK uses path-style addressing.
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The moto_server executable: `$MOTO_SERVER`, else the project's virtualenv.
+fn moto_server() -> PathBuf {
+    std::env::var_os("MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"))
+}
+
+impl Moto {
+    /// Starts a fresh server (empty state) and waits until it answers.
+    pub fn start() -> Self {
+        let server = moto_server();
+        assert!(
+            server.exists(),
+            "{} is missing: run `make test` (it installs moto[server] into .venv)",
+            server.display()
+        );
+        let port = super::free_port();
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "moto_server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// An S3 client for this server (moto accepts any credentials).
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(super::REGION))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+}
