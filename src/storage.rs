@@ -6,7 +6,6 @@ use std::future::Future;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::primitives::DateTime;
 use thiserror::Error;
 
 /// What HeadObject told about an object that exists.
@@ -131,10 +130,13 @@ impl ObjectStore for S3Store {
         key: &str,
         marker_version_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        let mut marker_time: Option<DateTime> = None;
-        let mut versions: Vec<(DateTime, String)> = Vec::new();
-        // ListObjectVersions has no SDK paginator (it pages on two markers).
-        let (mut key_marker, mut version_id_marker) = (None, None);
+        // S3 lists the versions of a key newest first, and a listing that starts at
+        // (key-marker, version-id-marker) holds only what comes after that entry: for the
+        // same key, exactly the versions older than the marker. Timestamps could not tell
+        // them apart: S3 lists them to the second, and a key re-uploaded within the same
+        // second as the delete would be indistinguishable.
+        let (mut key_marker, mut version_id_marker) =
+            (Some(key.to_owned()), Some(marker_version_id.to_owned()));
         loop {
             let page = self
                 .client
@@ -146,51 +148,26 @@ impl ObjectStore for S3Store {
                 .send()
                 .await
                 .map_err(|e| store_error("ListObjectVersions", e))?;
-            for marker in page.delete_markers() {
-                if marker.key() == Some(key) && marker.version_id() == Some(marker_version_id) {
-                    marker_time = marker.last_modified().copied();
-                }
+            if let Some(version) = page.versions().iter().find(|v| v.key() == Some(key)) {
+                return Ok(version.version_id().map(str::to_owned));
             }
-            // The prefix also lists longer keys; only this exact key counts.
-            versions.extend(page.versions().iter().filter_map(|v| {
-                if v.key() != Some(key) {
-                    return None;
-                }
-                Some((*v.last_modified()?, v.version_id()?.to_owned()))
-            }));
-            if page.is_truncated() != Some(true) {
-                break;
+            // The prefix also lists longer keys, which sort after this one: once the listing
+            // reaches one, no older version of this key is left.
+            let passed_key = page
+                .versions()
+                .iter()
+                .map(|v| v.key())
+                .chain(page.delete_markers().iter().map(|m| m.key()))
+                .any(|k| k != Some(key));
+            if passed_key || page.is_truncated() != Some(true) {
+                return Ok(None);
             }
             key_marker = page.next_key_marker().map(str::to_owned);
             version_id_marker = page.next_version_id_marker().map(str::to_owned);
             if key_marker.is_none() {
-                break;
+                return Ok(None);
             }
         }
-        let Some(marker_time) = marker_time else {
-            return Err(StoreError::permanent(
-                "ListObjectVersions",
-                format!(
-                    "the delete marker {marker_version_id} of s3://{bucket}/{key} no longer exists"
-                ),
-            ));
-        };
-        // A version stamped at the very moment of the marker could be the one it hid or
-        // one uploaded after it: do not guess which.
-        if versions.iter().any(|(t, _)| *t == marker_time) {
-            return Err(StoreError::permanent(
-                "ListObjectVersions",
-                format!(
-                    "a version of s3://{bucket}/{key} has the same timestamp as delete marker \
-                     {marker_version_id}; the version it hid cannot be told apart"
-                ),
-            ));
-        }
-        Ok(versions
-            .into_iter()
-            .filter(|(t, _)| *t < marker_time)
-            .max_by(|a, b| a.0.cmp(&b.0))
-            .map(|(_, v)| v))
     }
 
     async fn delete(

@@ -1,0 +1,554 @@
+//! S3 in both directions against moto's S3 server, with the real WhatsApp client and the
+//! local social-messaging endpoint: ids from metadata (current, before a delete marker, never
+//! after a permanent delete), from the key pattern, and the S3 object deleted only after its
+//! media, at exactly the version that was read.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+use support::endpoint::{LocalEndpoint, Reply};
+use support::moto::Moto;
+use support::{PHONE, PHONE_ARN, REGION};
+use whatsapp_media_cleanup::config::Config;
+use whatsapp_media_cleanup::handler::{self, App, FunctionError};
+use whatsapp_media_cleanup::storage::S3Store;
+use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
+
+struct Fixture {
+    _moto: Moto,
+    s3: aws_sdk_s3::Client,
+    endpoint: LocalEndpoint,
+    app: App<WhatsAppClient, S3Store>,
+}
+
+async fn fixture(env: &[(&str, &str)]) -> Fixture {
+    let moto = Moto::start();
+    let s3 = moto.client();
+    let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
+        .await
+        .unwrap();
+    let mut vars: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    vars.insert("AWS_ENDPOINT_URL_SOCIALMESSAGING".into(), endpoint.url());
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+    let credentials = Credentials::new(
+        support::ACCESS_KEY_ID,
+        support::SECRET_ACCESS_KEY,
+        Some(support::SESSION_TOKEN.into()),
+        None,
+        "test",
+    );
+    let media =
+        WhatsAppClient::new(&config, REGION, SharedCredentialsProvider::new(credentials)).unwrap();
+    Fixture {
+        app: App {
+            config,
+            media,
+            store: S3Store::new(s3.clone()),
+        },
+        s3,
+        endpoint,
+        _moto: moto,
+    }
+}
+
+impl Fixture {
+    async fn bucket(&self, name: &str, versioned: bool) {
+        self.s3.create_bucket().bucket(name).send().await.unwrap();
+        if versioned {
+            self.s3
+                .put_bucket_versioning()
+                .bucket(name)
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Puts an object with the media ids in its metadata; returns its version id.
+    async fn put(&self, bucket: &str, key: &str, media_id: Option<&str>) -> Option<String> {
+        let mut put = self
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(b"jpeg".to_vec().into());
+        if let Some(media_id) = media_id {
+            put = put
+                .metadata("whatsapp-media-id", media_id)
+                .metadata("whatsapp-origination-phone-number-id", PHONE);
+        }
+        // No pause between writes: versions written within the same second must still be
+        // told apart (S3 lists timestamps to the second).
+        put.send().await.unwrap().version_id().map(str::to_owned)
+    }
+
+    /// Deletes the current object (a delete marker in a versioned bucket); returns the
+    /// marker's version id.
+    async fn delete(&self, bucket: &str, key: &str) -> Option<String> {
+        let out = self
+            .s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        out.version_id().map(str::to_owned)
+    }
+
+    /// The version ids (not markers) that exist for exactly `key`.
+    async fn versions(&self, bucket: &str, key: &str) -> Vec<String> {
+        let out = self
+            .s3
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(key)
+            .send()
+            .await
+            .unwrap();
+        out.versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .filter_map(|v| v.version_id().map(str::to_owned))
+            .collect()
+    }
+
+    async fn exists(&self, bucket: &str, key: &str) -> bool {
+        self.s3
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .is_ok()
+    }
+
+    async fn invoke(&self, event: Value) -> Result<Value, FunctionError> {
+        let mut context = Context::default();
+        let deadline = SystemTime::now() + Duration::from_secs(30);
+        context.deadline = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        handler::handle(&self.app, LambdaEvent::new(event, context)).await
+    }
+
+    fn media_seen(&self) -> Vec<String> {
+        self.endpoint
+            .seen()
+            .into_iter()
+            .filter_map(|s| s.media_id)
+            .collect()
+    }
+}
+
+fn s3_record(event_name: &str, bucket: &str, encoded_key: &str, version_id: Option<&str>) -> Value {
+    let mut object = json!({"key": encoded_key, "size": 4, "sequencer": "0062E99A88DC407460"});
+    if let Some(v) = version_id {
+        object["versionId"] = json!(v);
+    }
+    json!({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
+           "eventTime": "2026-11-25T10:00:00.000Z", "eventName": event_name,
+           "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+                  "object": object}})
+}
+
+#[tokio::test]
+async fn a_custom_object_event_deletes_the_media_then_exactly_that_version() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    let v1 = f
+        .put("media", "in/photo 1.jpg", Some("media1"))
+        .await
+        .unwrap();
+
+    let payload = f
+        .invoke(json!({"bucket": "media", "key": "in/photo 1.jpg"}))
+        .await
+        .unwrap();
+    let result = &payload["results"][0];
+    assert_eq!(result["outcome"], "deleted", "{payload}");
+    assert_eq!(result["mediaId"], "media1");
+    assert_eq!(result["originationPhoneNumberId"], PHONE);
+    assert_eq!(result["s3Object"], "deleted");
+    assert_eq!(result["object"]["versionId"], v1.as_str());
+    assert_eq!(f.media_seen(), ["media1"]);
+    // The version itself is gone: no delete marker was left instead.
+    assert!(f.versions("media", "in/photo 1.jpg").await.is_empty());
+
+    // A retry of the same event is harmless: the object is gone, nothing is sent.
+    let again = f
+        .invoke(json!({"bucket": "media", "key": "in/photo 1.jpg"}))
+        .await
+        .unwrap();
+    assert_eq!(again["results"][0]["outcome"], "skipped", "{again}");
+    assert_eq!(again["success"], true);
+    assert_eq!(f.endpoint.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn ids_with_an_object_delete_the_object_unless_told_not_to() {
+    let f = fixture(&[]).await;
+    f.bucket("plain", false).await;
+    f.put("plain", "a.jpg", None).await;
+    f.put("plain", "b.jpg", None).await;
+
+    let payload = f
+        .invoke(json!({"deletions": [
+            {"mediaId": "ida", "originationPhoneNumberId": PHONE, "bucket": "plain", "key": "a.jpg"},
+            {"mediaId": "idgone", "originationPhoneNumberId": PHONE, "bucket": "plain", "key": "never.jpg"},
+        ]}))
+        .await
+        .unwrap();
+    assert_eq!(payload["results"][0]["s3Object"], "deleted", "{payload}");
+    assert_eq!(
+        payload["results"][1]["s3Object"], "alreadyAbsent",
+        "{payload}"
+    );
+    assert!(!f.exists("plain", "a.jpg").await);
+
+    let kept = f
+        .invoke(json!({"mediaId": "idb", "originationPhoneNumberId": PHONE,
+                       "bucket": "plain", "key": "b.jpg", "deleteS3Object": false}))
+        .await
+        .unwrap();
+    assert_eq!(kept["results"][0]["outcome"], "deleted");
+    assert_eq!(kept["results"][0]["s3Object"], "kept");
+    assert!(f.exists("plain", "b.jpg").await);
+}
+
+#[tokio::test]
+async fn delete_s3_object_false_in_the_environment_cannot_be_overridden() {
+    let f = fixture(&[("DELETE_S3_OBJECT", "false")]).await;
+    f.bucket("media", true).await;
+    f.put("media", "keep.jpg", Some("keepme")).await;
+    let payload = f
+        .invoke(json!({"bucket": "media", "key": "keep.jpg", "deleteS3Object": true}))
+        .await
+        .unwrap();
+    assert_eq!(payload["results"][0]["outcome"], "deleted");
+    assert_eq!(payload["results"][0]["s3Object"], "kept");
+    assert!(f.exists("media", "keep.jpg").await);
+}
+
+#[tokio::test]
+async fn the_object_stays_when_its_media_delete_fails() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    f.put("media", "denied.jpg", Some("denied")).await;
+    f.endpoint
+        .script("denied", [Reply::error(403, "AccessDeniedException", "no")]);
+    let payload = f
+        .invoke(json!({"bucket": "media", "key": "denied.jpg"}))
+        .await
+        .unwrap();
+    let result = &payload["results"][0];
+    assert_eq!(result["outcome"], "failed");
+    assert_eq!(result["s3Object"], "kept");
+    assert_eq!(payload["success"], false);
+    assert!(f.exists("media", "denied.jpg").await);
+}
+
+#[tokio::test]
+async fn a_delete_marker_reads_the_version_it_hid_never_the_one_uploaded_since() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    f.put("media", "race.jpg", Some("oldmedia")).await;
+    // A longer key under the same prefix must not be mistaken for this one.
+    f.put("media", "race.jpg.bak", Some("otherkey")).await;
+    let marker = f.delete("media", "race.jpg").await.unwrap();
+    // The key is uploaded again before the notification is handled.
+    let newer = f.put("media", "race.jpg", Some("newmedia")).await.unwrap();
+
+    let payload = f
+        .invoke(json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "race.jpg", Some(&marker))]}))
+        .await
+        .unwrap();
+    let result = &payload["results"][0];
+    assert_eq!(result["outcome"], "deleted", "{payload}");
+    assert_eq!(result["mediaId"], "oldmedia");
+    // Notifications report deletions that already happened: the S3 object is not ours.
+    assert!(result.get("s3Object").is_none());
+    assert_eq!(f.media_seen(), ["oldmedia"]);
+    assert!(f.versions("media", "race.jpg").await.contains(&newer));
+}
+
+#[tokio::test]
+async fn a_permanent_delete_reads_no_metadata_from_what_stands_under_the_key_now() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    let v1 = f.put("media", "perm.jpg", Some("gonemedia")).await.unwrap();
+    f.s3.delete_object()
+        .bucket("media")
+        .key("perm.jpg")
+        .version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    f.put("media", "perm.jpg", Some("newmedia")).await;
+
+    let payload = f
+        .invoke(
+            json!({"Records": [s3_record("ObjectRemoved:Delete", "media", "perm.jpg", Some(&v1))]}),
+        )
+        .await
+        .unwrap();
+    let result = &payload["results"][0];
+    assert_eq!(result["outcome"], "skipped", "{payload}");
+    assert!(result["reason"]
+        .as_str()
+        .unwrap()
+        .contains("permanently deleted"));
+    assert!(
+        f.endpoint.seen().is_empty(),
+        "nothing may be deleted on a guess"
+    );
+}
+
+#[tokio::test]
+async fn the_key_pattern_and_default_phone_give_ids_when_metadata_does_not() {
+    let f = fixture(&[
+        (
+            "MEDIA_KEY_PATTERN",
+            r"^downloads/(?P<mediaId>[A-Za-z0-9]+)\.[a-z0-9]+$",
+        ),
+        ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", PHONE_ARN),
+    ])
+    .await;
+    let payload = f
+        .invoke(json!({"Records": [
+            s3_record("ObjectRemoved:Delete", "media", "downloads/abc123.jpg", None),
+            s3_record("LifecycleExpiration:Delete", "media", "downloads/def456.png", None),
+            s3_record("ObjectRemoved:Delete", "media", "other/readme.txt", None),
+            s3_record("ObjectCreated:Put", "media", "downloads/zzz.jpg", None),
+        ]}))
+        .await
+        .unwrap();
+    let results = payload["results"].as_array().unwrap();
+    assert_eq!(results[0]["outcome"], "deleted", "{payload}");
+    assert_eq!(results[0]["originationPhoneNumberId"], PHONE_ARN);
+    assert_eq!(results[1]["outcome"], "deleted");
+    assert_eq!(results[2]["outcome"], "skipped");
+    assert!(results[2]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("MEDIA_KEY_PATTERN"));
+    assert_eq!(results[3]["outcome"], "skipped");
+    assert_eq!(payload["success"], true);
+    let mut seen = f.media_seen();
+    seen.sort();
+    assert_eq!(seen, ["abc123", "def456"]);
+}
+
+#[tokio::test]
+async fn notification_keys_are_decoded_before_s3_is_asked() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    f.put("media", "in/café photo+1.jpg", Some("unicode1"))
+        .await;
+    let marker = f.delete("media", "in/café photo+1.jpg").await.unwrap();
+    let sns_wrapped = json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+        "Sns": {"Type": "Notification", "Subject": "Amazon S3 Notification",
+                "Message": json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media",
+                    "in/caf%C3%A9+photo%2B1.jpg", Some(&marker))]}).to_string()}}]});
+    let payload = f.invoke(sns_wrapped).await.unwrap();
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(
+        payload["results"][0]["object"]["key"],
+        "in/café photo+1.jpg"
+    );
+    assert_eq!(f.media_seen(), ["unicode1"]);
+}
+
+#[tokio::test]
+async fn eventbridge_deletions_of_both_kinds() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    f.put("media", "eb.jpg", Some("ebmedia")).await;
+    let marker = f.delete("media", "eb.jpg").await.unwrap();
+    let event = |deletion_type: &str, version: &str| {
+        json!({"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103",
+               "detail-type": "Object Deleted", "source": "aws.s3", "account": "123456789012",
+               "time": "2026-11-25T10:00:00Z", "region": REGION, "resources": ["arn:aws:s3:::media"],
+               "detail": {"version": "0", "bucket": {"name": "media"},
+                          "object": {"key": "eb.jpg", "version-id": version, "sequencer": "617f08299329d189"},
+                          "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012",
+                          "reason": "DeleteObject", "deletion-type": deletion_type}})
+    };
+    let payload = f
+        .invoke(event("Delete Marker Created", &marker))
+        .await
+        .unwrap();
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(payload["results"][0]["mediaId"], "ebmedia");
+    let payload = f
+        .invoke(event("Permanently Deleted", "v-gone"))
+        .await
+        .unwrap();
+    assert_eq!(payload["results"][0]["outcome"], "skipped", "{payload}");
+}
+
+#[tokio::test]
+async fn retryable_failures_of_a_notification_fail_the_invocation() {
+    let f = fixture(&[("MAX_ATTEMPTS", "2")]).await;
+    f.bucket("media", true).await;
+    f.put("media", "storm.jpg", Some("storm")).await;
+    f.put("media", "fine.jpg", Some("fine")).await;
+    let m1 = f.delete("media", "storm.jpg").await.unwrap();
+    let m2 = f.delete("media", "fine.jpg").await.unwrap();
+    f.endpoint.script(
+        "storm",
+        (0..2).map(|_| Reply::error(500, "InternalServiceException", "boom")),
+    );
+    let event = json!({"Records": [
+        s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "storm.jpg", Some(&m1)),
+        s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "fine.jpg", Some(&m2)),
+    ]});
+    let err = f.invoke(event.clone()).await.unwrap_err();
+    let diagnostic = lambda_runtime::Diagnostic::from(err);
+    assert_eq!(diagnostic.error_type, "RetryableFailures");
+    assert!(diagnostic
+        .error_message
+        .contains("InternalServiceException"));
+    assert!(diagnostic.error_message.contains("storm"));
+
+    // Lambda's retry converges: the done item is alreadyDeleted, the other now succeeds.
+    let payload = f.invoke(event).await.unwrap();
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(payload["results"][1]["outcome"], "alreadyDeleted");
+
+    // A permanent failure is reported in the payload, not retried by Lambda.
+    f.put("media", "denied.jpg", Some("denied")).await;
+    let m3 = f.delete("media", "denied.jpg").await.unwrap();
+    f.endpoint
+        .script("denied", [Reply::error(403, "AccessDeniedException", "no")]);
+    let payload = f
+        .invoke(json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "denied.jpg", Some(&m3))]}))
+        .await
+        .unwrap();
+    assert_eq!(payload["success"], false);
+}
+
+#[tokio::test]
+async fn sqs_reports_exactly_the_messages_that_failed_or_could_not_be_read() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    f.put("media", "ok.jpg", Some("okmedia")).await;
+    f.put("media", "bad.jpg", Some("badmedia")).await;
+    let m_ok = f.delete("media", "ok.jpg").await.unwrap();
+    let m_bad = f.delete("media", "bad.jpg").await.unwrap();
+    f.endpoint
+        .script("badmedia", [Reply::error(400, "ValidationException", "no")]);
+    let message = |id: &str, body: String| {
+        json!({"messageId": id, "receiptHandle": "AQEB", "body": body, "attributes": {},
+               "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
+               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:media-deletions", "awsRegion": REGION})
+    };
+    let notification = |key: &str, marker: &str| {
+        json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", key, Some(marker))]}).to_string()
+    };
+    let event = json!({"Records": [
+        message("m-ok", notification("ok.jpg", &m_ok)),
+        message("m-bad", notification("bad.jpg", &m_bad)),
+        message("m-garbage", "not json".into()),
+        message("m-test", json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string()),
+    ]});
+    let response = f.invoke(event).await.unwrap();
+    assert_eq!(
+        response,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-bad"}, {"itemIdentifier": "m-garbage"}]})
+    );
+    let mut seen = f.media_seen();
+    seen.sort();
+    assert_eq!(seen, ["badmedia", "okmedia"]);
+}
+
+#[tokio::test]
+async fn batch_operations_both_schemas() {
+    let f = fixture(&[("MAX_ATTEMPTS", "1")]).await;
+    f.bucket("media", true).await;
+    let v_ok = f
+        .put("media", "batch/ok 1.jpg", Some("batchok"))
+        .await
+        .unwrap();
+    f.put("media", "batch/nometa.jpg", None).await;
+    f.put("media", "batch/denied.jpg", Some("batchdenied"))
+        .await;
+    f.put("media", "batch/storm.jpg", Some("batchstorm")).await;
+    f.endpoint.script(
+        "batchdenied",
+        [Reply::error(403, "AccessDeniedException", "no")],
+    );
+    f.endpoint.script(
+        "batchstorm",
+        [Reply::error(500, "InternalServiceException", "boom")],
+    );
+
+    let v1 = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv-1",
+        "job": {"id": "job-1"},
+        "tasks": [{"taskId": "t-ok", "s3Key": "batch/ok+1.jpg", "s3VersionId": v_ok, "s3BucketArn": "arn:aws:s3:::media"}]});
+    let response = f.invoke(v1).await.unwrap();
+    assert_eq!(response["invocationSchemaVersion"], "1.0");
+    assert_eq!(response["invocationId"], "inv-1");
+    assert_eq!(response["treatMissingKeysAs"], "PermanentFailure");
+    assert_eq!(response["results"][0]["taskId"], "t-ok");
+    assert_eq!(
+        response["results"][0]["resultCode"], "Succeeded",
+        "{response}"
+    );
+    assert!(response["results"][0]["resultString"]
+        .as_str()
+        .unwrap()
+        .contains("S3 object deleted"));
+    assert!(f.versions("media", "batch/ok 1.jpg").await.is_empty());
+
+    let task = |id: &str, key: &str| json!({"taskId": id, "s3Key": key, "s3VersionId": null, "s3Bucket": "media"});
+    let v2 = json!({"invocationSchemaVersion": "2.0", "invocationId": "inv-2",
+        "job": {"id": "job-2", "userArguments": {}},
+        "tasks": [task("t-nometa", "batch/nometa.jpg"), task("t-missing", "batch/missing.jpg"),
+                  task("t-denied", "batch/denied.jpg"), task("t-storm", "batch/storm.jpg"),
+                  task("t-badkey", "batch/100%.jpg")]});
+    let response = f.invoke(v2).await.unwrap();
+    let codes: Vec<&str> = response["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resultCode"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "Succeeded",
+            "Succeeded",
+            "PermanentFailure",
+            "TemporaryFailure",
+            "PermanentFailure"
+        ],
+        "{response}"
+    );
+    assert!(response["results"][1]["resultString"]
+        .as_str()
+        .unwrap()
+        .starts_with("skipped"));
+    assert!(response["results"][2]["resultString"]
+        .as_str()
+        .unwrap()
+        .starts_with("AccessDeniedException"));
+    // Objects whose media is not gone stay.
+    assert!(f.exists("media", "batch/denied.jpg").await);
+    assert!(f.exists("media", "batch/storm.jpg").await);
+    assert!(f.exists("media", "batch/nometa.jpg").await);
+}
