@@ -1,6 +1,8 @@
 //! `make demo`: the function's release binary under cargo-lambda's Runtime API emulator,
-//! invoked with every sample in `events/`, against the local social-messaging endpoint
-//! (which checks each request's SigV4 signature). Nothing in AWS is touched, and
+//! invoked with every sample in `events/`, against moto's S3 server and the local
+//! social-messaging endpoint (which checks each request's SigV4 signature). Samples that
+//! name S3 objects are staged first: the objects are uploaded with their media ids in
+//! metadata, and deleted where the sample reports a deletion. Nothing in AWS is touched, and
 //! everything it starts is stopped when it ends.
 
 #[path = "../tests/support/mod.rs"]
@@ -11,6 +13,8 @@ use std::time::Duration;
 
 use support::endpoint::LocalEndpoint;
 use support::lambda::{Invocation, LocalLambda};
+use support::moto::Moto;
+use support::samples::{self, KEY_PATTERN};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,10 +31,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let endpoint =
         LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO).await?;
-    let env = support::function_env(&endpoint.url(), &[]);
+    let moto = Moto::start();
+    let s3 = moto.client();
+    let env = support::function_env(
+        &endpoint.url(),
+        &[
+            ("AWS_ENDPOINT_URL_S3", &moto.url),
+            ("MEDIA_KEY_PATTERN", KEY_PATTERN),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", support::PHONE),
+        ],
+    );
     let log_dir = root.join("target/demo");
     let lambda = LocalLambda::start(&binary, &env, &log_dir);
     println!("local social-messaging endpoint: {}", endpoint.url());
+    println!("moto S3 server: {}", moto.url);
     println!("function logs: {}\n", lambda.function_log.display());
 
     let mut samples: Vec<PathBuf> = std::fs::read_dir(root.join("events"))?
@@ -40,11 +54,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     samples.sort();
     let mut shown = 0;
     for sample in samples {
-        println!(
-            "━━ cargo lambda invoke --data-file events/{}",
-            sample.file_name().unwrap_or_default().to_string_lossy()
-        );
-        let invocation = tokio::task::block_in_place(|| lambda.invoke_file(&sample));
+        let name = sample
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        println!("━━ cargo lambda invoke --data-file events/{name}");
+        let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sample)?)?;
+        let staged = samples::stage(&s3, &raw).await;
+        let data_file = if staged.media_ids.is_empty() || raw.get("mediaId").is_some() {
+            sample.clone()
+        } else {
+            println!(
+                "staged in S3 (version ids replaced by moto's): media {:?}",
+                staged.media_ids
+            );
+            let file = log_dir.join(&name);
+            std::fs::write(&file, staged.event.to_string())?;
+            file
+        };
+        let invocation = tokio::task::block_in_place(|| lambda.invoke_file(&data_file));
         match invocation {
             Invocation::Payload(payload) => println!("{}", serde_json::to_string_pretty(&payload)?),
             Invocation::Error { text, .. } => println!("function error:\n{text}"),
@@ -66,9 +95,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         shown = seen.len();
+        for (bucket, key) in &staged.objects_deleted {
+            let left = s3
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .send()
+                .await?
+                .versions()
+                .iter()
+                .filter(|v| v.key() == Some(key.as_str()))
+                .count();
+            println!("S3 s3://{bucket}/{key}: {left} version(s) left");
+        }
         println!();
     }
     drop(lambda);
-    println!("done: the emulator and the function have been stopped.");
+    drop(moto);
+    println!("done: the emulator, the function and moto have been stopped.");
     Ok(())
 }

@@ -377,3 +377,135 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fake_tests {
+    //! The handler's ordering and reporting with in-memory fakes of both sides, for the
+    //! failures moto cannot be made to produce (a DeleteObject that fails).
+
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::ids::{MediaId, PhoneNumberId};
+    use crate::storage::{ObjectHead, StoreError};
+    use crate::whatsapp::{DeleteReport, Deleted};
+
+    #[derive(Default)]
+    struct FakeMedia {
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl MediaApi for FakeMedia {
+        async fn delete_media(
+            &self,
+            media_id: &MediaId,
+            _: &PhoneNumberId,
+            _: Instant,
+        ) -> DeleteReport {
+            self.calls.lock().unwrap().push(media_id.to_string());
+            DeleteReport {
+                result: Ok(Deleted::Deleted),
+                attempts: 1,
+            }
+        }
+    }
+
+    /// One object at version "v1" whose DeleteObject fails with a 503.
+    struct FailingDeletes {
+        deletes: Mutex<u32>,
+    }
+
+    impl ObjectStore for FailingDeletes {
+        async fn head(
+            &self,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+        ) -> Result<Option<ObjectHead>, StoreError> {
+            Ok(Some(ObjectHead {
+                version_id: Some("v1".into()),
+                metadata: HashMap::from([
+                    ("whatsapp-media-id".into(), "abc".into()),
+                    (
+                        "whatsapp-origination-phone-number-id".into(),
+                        "phone-number-id-1".into(),
+                    ),
+                ]),
+            }))
+        }
+
+        async fn version_before_marker(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<Option<String>, StoreError> {
+            Ok(None)
+        }
+
+        async fn delete(&self, _: &str, _: &str, _: Option<&str>) -> Result<(), StoreError> {
+            *self.deletes.lock().unwrap() += 1;
+            Err(StoreError {
+                operation: "DeleteObject",
+                status: Some(503),
+                message: "SlowDown: Please reduce your request rate.".into(),
+                retryable: true,
+            })
+        }
+    }
+
+    fn app() -> App<FakeMedia, FailingDeletes> {
+        App {
+            config: Config::from_lookup(|_| None).unwrap(),
+            media: FakeMedia::default(),
+            store: FailingDeletes {
+                deletes: Mutex::new(0),
+            },
+        }
+    }
+
+    async fn invoke(app: &App<FakeMedia, FailingDeletes>, event: Value) -> Value {
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = 600_000;
+        handle(app, LambdaEvent::new(event, context)).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_s3_delete_that_fails_after_the_media_is_gone_is_reported_and_retryable() {
+        let app = app();
+        let payload = invoke(&app, json!({"bucket": "b", "key": "k.jpg"})).await;
+        let result = &payload["results"][0];
+        assert_eq!(result["outcome"], "deleted");
+        assert_eq!(result["s3Object"], "failed");
+        assert_eq!(result["s3Error"]["type"], "S3DeleteFailed");
+        assert_eq!(result["s3Error"]["retryable"], true);
+        assert_eq!(result["s3Error"]["httpStatus"], 503);
+        assert_eq!(payload["success"], false);
+
+        let response = invoke(
+            &app,
+            json!({"invocationSchemaVersion": "2.0", "invocationId": "i", "job": {"id": "j"},
+                   "tasks": [{"taskId": "t", "s3Key": "k.jpg", "s3Bucket": "b", "s3VersionId": null}]}),
+        )
+        .await;
+        assert_eq!(response["results"][0]["resultCode"], "TemporaryFailure");
+        assert!(response["results"][0]["resultString"]
+            .as_str()
+            .unwrap()
+            .starts_with("S3DeleteFailed"));
+        assert_eq!(*app.store.deletes.lock().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_keeps_objects_and_sends_nothing() {
+        let app = app();
+        let payload = invoke(&app, json!({"bucket": "b", "key": "k.jpg", "dryRun": true})).await;
+        assert_eq!(payload["results"][0]["outcome"], "dryRun");
+        assert_eq!(payload["results"][0]["s3Object"], "kept");
+        assert!(app.media.calls.lock().unwrap().is_empty());
+        assert_eq!(*app.store.deletes.lock().unwrap(), 0);
+    }
+}

@@ -31,18 +31,6 @@ pub struct StoreError {
     pub retryable: bool,
 }
 
-impl StoreError {
-    /// A failure that retrying will not mend (a contradiction in what S3 returned).
-    pub fn permanent(operation: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            operation,
-            status: None,
-            message: message.into(),
-            retryable: false,
-        }
-    }
-}
-
 /// S3 operations the function needs. The real implementation is [`S3Store`].
 pub trait ObjectStore: Send + Sync {
     /// HeadObject at `version_id` (the current version when `None`); `Ok(None)` when there

@@ -1,7 +1,8 @@
 //! End to end: the real release binary under cargo-lambda's Runtime API emulator, invoked
-//! with every `events/custom-*.json` through `cargo lambda invoke`, against the local
-//! social-messaging endpoint that verifies SigV4. Its logs, at TRACE level, are then
-//! checked for credentials.
+//! with every file in `events/` through `cargo lambda invoke`, against moto's S3 server and
+//! the local social-messaging endpoint that verifies SigV4. Samples that name S3 objects
+//! are staged in moto first (their version ids replaced by real ones). The function's logs,
+//! at TRACE level, are then checked for credentials.
 
 mod support;
 
@@ -11,6 +12,8 @@ use std::time::Duration;
 use serde_json::Value;
 use support::endpoint::LocalEndpoint;
 use support::lambda::{Invocation, LocalLambda};
+use support::moto::Moto;
+use support::samples::{self, KEY_PATTERN};
 
 fn payload(invocation: Invocation) -> Value {
     match invocation {
@@ -24,7 +27,9 @@ fn events_dir() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn custom_samples_through_the_real_binary() {
+async fn every_sample_through_the_real_binary() {
+    let moto = Moto::start();
+    let s3 = moto.client();
     let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
         .await
         .unwrap();
@@ -36,6 +41,9 @@ async fn custom_samples_through_the_real_binary() {
             // The most verbose level, so that the credential check below sees everything
             // every library could log.
             ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+            ("AWS_ENDPOINT_URL_S3", &moto.url),
+            ("MEDIA_KEY_PATTERN", KEY_PATTERN),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", support::PHONE),
         ],
     );
     let mut lambda = LocalLambda::start(
@@ -51,17 +59,24 @@ async fn custom_samples_through_the_real_binary() {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("custom-") && n.ends_with(".json"))
+                .is_some_and(|n| n.ends_with(".json"))
         })
         .collect();
     samples.sort();
-    assert!(samples.len() >= 4, "{samples:?}");
+    assert!(samples.len() >= 13, "{samples:?}");
 
+    // Log lines expected: one per item.
+    let mut items = 0;
     for sample in &samples {
         let name = sample.file_name().unwrap().to_str().unwrap();
         let event: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+        if !name.starts_with("custom-") || name == "custom-object.json" {
+            items += check_s3_sample(&s3, &endpoint, &log_dir, sample, &invoke).await;
+            continue;
+        }
         let p = payload(invoke(sample));
         let summary = &p["summary"];
+        items += p["results"].as_array().map_or(0, Vec::len);
         match name {
             "custom-ids.json" | "custom-arn.json" => {
                 assert_eq!(p["success"], true, "{name}: {p}");
@@ -105,6 +120,7 @@ async fn custom_samples_through_the_real_binary() {
 
     // A retry of the same event is harmless: the media is already gone.
     let again = payload(invoke(&events_dir().join("custom-ids.json")));
+    items += 1;
     assert_eq!(again["results"][0]["outcome"], "alreadyDeleted", "{again}");
     assert_eq!(again["success"], true);
 
@@ -118,12 +134,12 @@ async fn custom_samples_through_the_real_binary() {
         Invocation::Payload(p) => panic!("expected a function error, got {p}"),
     }
     let after = payload(invoke(&events_dir().join("custom-dry-run.json")));
+    items += 2;
     assert_eq!(after["summary"]["dryRun"], 2);
     assert!(lambda.function_is_running());
 
     // Every request that reached the endpoint was signed with the session credentials.
     let seen = endpoint.seen();
-    assert_eq!(seen.len(), 5, "{seen:#?}");
     for request in &seen {
         assert_eq!(request.signature, Ok(()), "{request:?}");
         assert_eq!(
@@ -145,7 +161,7 @@ async fn custom_samples_through_the_real_binary() {
                 .is_some_and(|m| m.starts_with("media item"))
         })
         .collect();
-    assert_eq!(item_lines.len(), 1 + 1 + 3 + 2 + 1 + 2, "{logs}");
+    assert_eq!(item_lines.len(), items, "{logs}");
     let line = item_lines
         .iter()
         .find(|l| {
@@ -157,6 +173,75 @@ async fn custom_samples_through_the_real_binary() {
     assert_eq!(line["fields"]["outcome"], "deleted");
     assert_eq!(line["fields"]["attempts"], 1);
     assert!(line["fields"]["latency_ms"].is_u64());
+}
+
+/// Stages a sample that names S3 objects, invokes it, and checks that exactly its media were
+/// deleted, its objects removed where it asks for that, and that nothing failed. Returns
+/// the number of items it holds.
+async fn check_s3_sample(
+    s3: &aws_sdk_s3::Client,
+    endpoint: &LocalEndpoint,
+    log_dir: &Path,
+    sample: &Path,
+    invoke: &impl Fn(&Path) -> Invocation,
+) -> usize {
+    let name = sample.file_name().unwrap().to_str().unwrap();
+    let raw: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+    let staged = samples::stage(s3, &raw).await;
+    assert!(!staged.media_ids.is_empty(), "{name} deletes nothing");
+    let staged_file = log_dir.join(name);
+    std::fs::write(&staged_file, staged.event.to_string()).unwrap();
+    let before = endpoint.seen().len();
+    let response = payload(invoke(&staged_file));
+
+    let items = if let Some(failures) = response.get("batchItemFailures") {
+        assert_eq!(failures, &serde_json::json!([]), "{name}: {response}");
+        // Each sample message carries one notification of one record.
+        raw["Records"].as_array().unwrap().len()
+    } else if raw.get("invocationSchemaVersion").is_some() {
+        assert_eq!(response["invocationId"], raw["invocationId"], "{name}");
+        assert_eq!(
+            response["invocationSchemaVersion"],
+            raw["invocationSchemaVersion"]
+        );
+        assert_eq!(response["treatMissingKeysAs"], "PermanentFailure");
+        let results = response["results"].as_array().unwrap();
+        for result in results {
+            assert_eq!(result["resultCode"], "Succeeded", "{name}: {response}");
+        }
+        results.len()
+    } else {
+        assert_eq!(response["success"], true, "{name}: {response}");
+        assert_eq!(
+            response["summary"]["deleted"],
+            staged.media_ids.len(),
+            "{name}: {response}"
+        );
+        response["results"].as_array().unwrap().len()
+    };
+
+    let mut deleted: Vec<String> = endpoint.seen()[before..]
+        .iter()
+        .filter_map(|s| s.media_id.clone())
+        .collect();
+    deleted.sort();
+    let mut expected = staged.media_ids.clone();
+    expected.sort();
+    assert_eq!(deleted, expected, "{name}");
+    for (bucket, key) in &staged.objects_deleted {
+        let versions = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(key)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            !versions.versions().iter().any(|v| v.key() == Some(key)),
+            "{name}: s3://{bucket}/{key} was not deleted"
+        );
+    }
+    items
 }
 
 /// Logs never carry the secret key, the session token or a signature.

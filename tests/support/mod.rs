@@ -4,6 +4,7 @@
 pub mod endpoint;
 pub mod lambda;
 pub mod moto;
+pub mod samples;
 pub mod sigv4;
 
 use sigv4::Credential;

@@ -1,0 +1,181 @@
+//! Staging the samples in `events/` against moto: every object a sample names is uploaded
+//! with its media ids in metadata (and deleted again where the sample reports a delete
+//! marker), and the sample's version ids are replaced by the ones moto assigned.
+
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use serde_json::Value;
+
+use super::PHONE;
+
+/// The key pattern the samples' permanent delete relies on (`MEDIA_KEY_PATTERN`).
+pub const KEY_PATTERN: &str = r"^whatsapp/downloads/(?P<mediaId>[A-Za-z0-9]+)\.[A-Za-z0-9]+$";
+
+/// A sample made real.
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// The event to invoke, with real version ids.
+    pub event: Value,
+    /// Media ids the function must delete.
+    pub media_ids: Vec<String>,
+    /// Objects (bucket, key) the function must delete from S3.
+    pub objects_deleted: Vec<(String, String)>,
+}
+
+/// The media id staged for `key`: its letters and digits.
+pub fn media_id_for(key: &str) -> String {
+    key.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(100)
+        .collect()
+}
+
+/// Form-URL decoding, as S3 encodes notification and manifest keys.
+fn form_decode(raw: &str) -> String {
+    super::sigv4::percent_decode(&raw.replace('+', " "))
+}
+
+/// Uploads what `sample` names and returns it with real version ids.
+pub async fn stage(s3: &aws_sdk_s3::Client, sample: &Value) -> Staged {
+    let mut staged = Staged::default();
+    let mut event = sample.clone();
+    patch(s3, &mut event, &mut staged).await;
+    staged.event = event;
+    staged
+}
+
+async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    if s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        return;
+    }
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("create bucket");
+    s3.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("enable versioning");
+}
+
+/// Puts `key` with its media ids in metadata; returns the version id.
+async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
+    ensure_bucket(s3, bucket).await;
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .metadata("whatsapp-media-id", media_id_for(key))
+        .metadata("whatsapp-origination-phone-number-id", PHONE)
+        .body(b"media".to_vec().into())
+        .send()
+        .await
+        .expect("put object")
+        .version_id()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Puts then deletes `key`; returns the delete marker's version id.
+async fn put_and_delete(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
+    put(s3, bucket, key).await;
+    s3.delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("delete object")
+        .version_id()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn patch<'a>(
+    s3: &'a aws_sdk_s3::Client,
+    event: &'a mut Value,
+    staged: &'a mut Staged,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> {
+    Box::pin(async move {
+        if let Some(records) = event.get_mut("Records").and_then(Value::as_array_mut) {
+            for record in records {
+                patch_record(s3, record, staged).await;
+            }
+        } else if event["source"] == "aws.s3" {
+            let bucket = event["detail"]["bucket"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let key = event["detail"]["object"]["key"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if event["detail"]["deletion-type"] == "Delete Marker Created" {
+                let marker = put_and_delete(s3, &bucket, &key).await;
+                event["detail"]["object"]["version-id"] = Value::String(marker);
+                staged.media_ids.push(media_id_for(&key));
+            }
+        } else if let Some(tasks) = event.get_mut("tasks").and_then(Value::as_array_mut) {
+            for task in tasks {
+                let bucket = task["s3Bucket"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| {
+                        let arn = task["s3BucketArn"].as_str().unwrap_or_default();
+                        arn.rsplit(":::").next().unwrap_or_default().to_owned()
+                    });
+                let key = form_decode(task["s3Key"].as_str().unwrap_or_default());
+                let version = put(s3, &bucket, &key).await;
+                if !task["s3VersionId"].is_null() {
+                    task["s3VersionId"] = Value::String(version);
+                }
+                staged.media_ids.push(media_id_for(&key));
+                staged.objects_deleted.push((bucket, key));
+            }
+        } else if event.get("mediaId").is_none() {
+            if let (Some(bucket), Some(key)) = (event["bucket"].as_str(), event["key"].as_str()) {
+                put(s3, bucket, key).await;
+                staged.media_ids.push(media_id_for(key));
+                staged
+                    .objects_deleted
+                    .push((bucket.to_owned(), key.to_owned()));
+            }
+        }
+    })
+}
+
+async fn patch_record(s3: &aws_sdk_s3::Client, record: &mut Value, staged: &mut Staged) {
+    if let Some(message) = record["Sns"]["Message"].as_str() {
+        let mut inner: Value = serde_json::from_str(message).expect("SNS message JSON");
+        patch(s3, &mut inner, staged).await;
+        record["Sns"]["Message"] = Value::String(inner.to_string());
+        return;
+    }
+    if record["eventSource"] == "aws:sqs" {
+        let mut body: Value = serde_json::from_str(record["body"].as_str().unwrap_or_default())
+            .expect("SQS body JSON");
+        patch(s3, &mut body, staged).await;
+        record["body"] = Value::String(body.to_string());
+        return;
+    }
+    let event_name = record["eventName"].as_str().unwrap_or_default().to_owned();
+    let bucket = record["s3"]["bucket"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let key = form_decode(record["s3"]["object"]["key"].as_str().unwrap_or_default());
+    if event_name.ends_with("DeleteMarkerCreated") {
+        let marker = put_and_delete(s3, &bucket, &key).await;
+        record["s3"]["object"]["versionId"] = Value::String(marker);
+        staged.media_ids.push(media_id_for(&key));
+    } else if event_name.ends_with(":Delete") {
+        // Permanently deleted: only the key pattern can name the media.
+        if let Some(caps) = regex_lite::Regex::new(KEY_PATTERN).unwrap().captures(&key) {
+            staged.media_ids.push(caps["mediaId"].to_owned());
+        }
+    }
+}
