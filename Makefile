@@ -10,7 +10,12 @@ TOOLS := $(VENV)/.installed
 export CARGO_LAMBDA := $(CURDIR)/$(VENV)/bin/cargo-lambda
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test demo lint tools clean
+# The artifact users deploy, run under qemu by tests/arm64.rs.
+ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
+# apt-get needs root; elsewhere use sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: test demo lint tools arm64 arm64-tools clean
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -27,7 +32,19 @@ lint: $(TOOLS)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 
-test: lint
+# The arm64 cross build needs the Rust target, and zig, which cargo-lambda finds as the
+# ziglang module of the virtualenv's python (so .venv/bin goes first on PATH). Running the
+# result needs qemu-user and the arm64 C library.
+arm64-tools:
+	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
+		|| rustup target add aarch64-unknown-linux-gnu
+	command -v qemu-aarch64 >/dev/null && test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 \
+		|| ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross)
+
+arm64: $(TOOLS) arm64-tools
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked
+
+test: lint arm64
 	cargo test --release --locked
 
 demo: $(TOOLS)

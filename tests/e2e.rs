@@ -71,7 +71,7 @@ async fn every_sample_through_the_real_binary() {
         let name = sample.file_name().unwrap().to_str().unwrap();
         let event: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
         if !name.starts_with("custom-") || name == "custom-object.json" {
-            items += check_s3_sample(&s3, &endpoint, &log_dir, sample, &invoke).await;
+            items += samples::run_and_check(&s3, &endpoint, &log_dir, sample, &invoke).await;
             continue;
         }
         let p = payload(invoke(sample));
@@ -173,75 +173,6 @@ async fn every_sample_through_the_real_binary() {
     assert_eq!(line["fields"]["outcome"], "deleted");
     assert_eq!(line["fields"]["attempts"], 1);
     assert!(line["fields"]["latency_ms"].is_u64());
-}
-
-/// Stages a sample that names S3 objects, invokes it, and checks that exactly its media were
-/// deleted, its objects removed where it asks for that, and that nothing failed. Returns
-/// the number of items it holds.
-async fn check_s3_sample(
-    s3: &aws_sdk_s3::Client,
-    endpoint: &LocalEndpoint,
-    log_dir: &Path,
-    sample: &Path,
-    invoke: &impl Fn(&Path) -> Invocation,
-) -> usize {
-    let name = sample.file_name().unwrap().to_str().unwrap();
-    let raw: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
-    let staged = samples::stage(s3, &raw).await;
-    assert!(!staged.media_ids.is_empty(), "{name} deletes nothing");
-    let staged_file = log_dir.join(name);
-    std::fs::write(&staged_file, staged.event.to_string()).unwrap();
-    let before = endpoint.seen().len();
-    let response = payload(invoke(&staged_file));
-
-    let items = if let Some(failures) = response.get("batchItemFailures") {
-        assert_eq!(failures, &serde_json::json!([]), "{name}: {response}");
-        // Each sample message carries one notification of one record.
-        raw["Records"].as_array().unwrap().len()
-    } else if raw.get("invocationSchemaVersion").is_some() {
-        assert_eq!(response["invocationId"], raw["invocationId"], "{name}");
-        assert_eq!(
-            response["invocationSchemaVersion"],
-            raw["invocationSchemaVersion"]
-        );
-        assert_eq!(response["treatMissingKeysAs"], "PermanentFailure");
-        let results = response["results"].as_array().unwrap();
-        for result in results {
-            assert_eq!(result["resultCode"], "Succeeded", "{name}: {response}");
-        }
-        results.len()
-    } else {
-        assert_eq!(response["success"], true, "{name}: {response}");
-        assert_eq!(
-            response["summary"]["deleted"],
-            staged.media_ids.len(),
-            "{name}: {response}"
-        );
-        response["results"].as_array().unwrap().len()
-    };
-
-    let mut deleted: Vec<String> = endpoint.seen()[before..]
-        .iter()
-        .filter_map(|s| s.media_id.clone())
-        .collect();
-    deleted.sort();
-    let mut expected = staged.media_ids.clone();
-    expected.sort();
-    assert_eq!(deleted, expected, "{name}");
-    for (bucket, key) in &staged.objects_deleted {
-        let versions = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .prefix(key)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            !versions.versions().iter().any(|v| v.key() == Some(key)),
-            "{name}: s3://{bucket}/{key} was not deleted"
-        );
-    }
-    items
 }
 
 /// Logs never carry the secret key, the session token or a signature.

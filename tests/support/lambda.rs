@@ -48,6 +48,16 @@ impl LocalLambda {
     /// Starts the emulator, then `binary` with `env` (and nothing of this process's AWS
     /// settings), writing logs under `log_dir`.
     pub fn start(binary: &Path, env: &[(String, String)], log_dir: &Path) -> Self {
+        Self::start_command(binary.as_os_str(), &[], env, log_dir)
+    }
+
+    /// As [`Self::start`], with the function run as `program args...` (e.g. under qemu).
+    pub fn start_command(
+        program: &std::ffi::OsStr,
+        args: &[&std::ffi::OsStr],
+        env: &[(String, String)],
+        log_dir: &Path,
+    ) -> Self {
         let cargo_lambda = cargo_lambda();
         assert!(
             cargo_lambda.exists(),
@@ -83,8 +93,9 @@ impl LocalLambda {
 
         let function_log = log_dir.join("function.log");
         let log = File::create(&function_log).expect("function log");
-        let mut command = Command::new(binary);
+        let mut command = Command::new(program);
         command
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env(

@@ -1,0 +1,80 @@
+//! The artifact users deploy: the arm64 `bootstrap` from `cargo lambda build --release
+//! --arm64`, run under `qemu-aarch64 -L /usr/aarch64-linux-gnu` behind cargo-lambda's
+//! Runtime API emulator, against moto's S3 server and the local social-messaging endpoint.
+//! `make test` builds the artifact and installs qemu before this runs.
+
+mod support;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::time::Duration;
+
+use support::endpoint::LocalEndpoint;
+use support::lambda::{Invocation, LocalLambda};
+use support::moto::Moto;
+use support::samples::{self, KEY_PATTERN};
+
+const BOOTSTRAP: &str = "target/lambda/whatsapp-media-cleanup/bootstrap";
+const QEMU: &str = "qemu-aarch64";
+const SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_arm64_artifact_runs_the_samples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bootstrap = root.join(BOOTSTRAP);
+    assert!(
+        bootstrap.exists(),
+        "{} is missing: `make test` builds it with `cargo lambda build --release --arm64`",
+        bootstrap.display()
+    );
+    assert!(
+        Path::new(SYSROOT).exists(),
+        "{SYSROOT} is missing: `make test` installs qemu-user and libc6-arm64-cross"
+    );
+    let moto = Moto::start();
+    let s3 = moto.client();
+    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+        .await
+        .unwrap();
+    let env = support::function_env(
+        &endpoint.url(),
+        &[
+            ("AWS_ENDPOINT_URL_S3", &moto.url),
+            ("MEDIA_KEY_PATTERN", KEY_PATTERN),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", support::PHONE),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ],
+    );
+    let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("arm64");
+    let lambda = LocalLambda::start_command(
+        OsStr::new(QEMU),
+        &[OsStr::new("-L"), OsStr::new(SYSROOT), bootstrap.as_os_str()],
+        &env,
+        &log_dir,
+    );
+    let invoke = |file: &Path| tokio::task::block_in_place(|| lambda.invoke_file(file));
+
+    // Ids given: the signed DELETE, from the arm64 build.
+    match invoke(&root.join("events/custom-ids.json")) {
+        Invocation::Payload(p) => {
+            assert_eq!(p["results"][0]["outcome"], "deleted", "{p}");
+        }
+        Invocation::Error { text, .. } => panic!("the arm64 function failed: {text}"),
+    }
+    assert_eq!(endpoint.seen()[0].signature, Ok(()));
+
+    // S3 in both directions: a delete marker, and a Batch Operations job.
+    for sample in [
+        "s3-object-removed-delete-marker.json",
+        "s3-batch-operations-2.0.json",
+    ] {
+        samples::run_and_check(
+            &s3,
+            &endpoint,
+            &log_dir,
+            &root.join("events").join(sample),
+            &invoke,
+        )
+        .await;
+    }
+}
