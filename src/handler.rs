@@ -1,7 +1,7 @@
 //! The Lambda handler: event in, payload out. It knows nothing of HTTP or SigV4; the AWS
 //! side sits behind [`MediaApi`].
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -10,13 +10,14 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::event::{self, Event, EventError, WorkItem};
+use crate::deadline;
+use crate::event::{self, Event, EventError, ObjectItem, WorkItem};
 use crate::report::{
     BatchItemFailure, BatchResponse, ItemResult, Outcome, Payload, ResultCode, SqsResponse,
     TaskResult,
 };
 use crate::resolve::{self, Resolution, Target};
-use crate::storage::{self, ObjectStore};
+use crate::storage::{self, ObjectStore, StoreError};
 use crate::whatsapp::MediaApi;
 
 /// What the handler needs, built once per cold start.
@@ -99,7 +100,7 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
     app: &App<M, S>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, FunctionError> {
-    let deadline = deadline_of(event.context.deadline);
+    let deadline = deadline::from_context(event.context.deadline);
     match event::recognise(&event.payload)? {
         Event::Custom(custom) => {
             let options = Options::new(&app.config, custom.dry_run, custom.delete_s3_object);
@@ -243,7 +244,7 @@ async fn process_item<M: MediaApi, S: ObjectStore>(
             Ok(target) => delete(app, target, options, deadline).await,
             Err(invalid) => ItemResult::invalid(*invalid),
         },
-        WorkItem::Object(object) => match resolve::object(&app.store, &app.config, object).await {
+        WorkItem::Object(item) => match resolve_before(app, item, deadline).await {
             Resolution::Target(target) => delete(app, target, options, deadline).await,
             Resolution::Skipped { object, reason } => ItemResult::skipped(Some(object), reason),
             Resolution::Invalid(invalid) => ItemResult::invalid(*invalid),
@@ -252,6 +253,31 @@ async fn process_item<M: MediaApi, S: ObjectStore>(
     };
     log_item(&result, started);
     result
+}
+
+/// Resolves an object item, giving up (retryably) when S3 would not answer before the
+/// deadline.
+async fn resolve_before<M: MediaApi, S: ObjectStore>(
+    app: &App<M, S>,
+    item: ObjectItem,
+    deadline: Instant,
+) -> Resolution {
+    let object = item.object.clone();
+    deadline::bounded(deadline, resolve::object(&app.store, &app.config, item))
+        .await
+        .unwrap_or_else(|| Resolution::Failed {
+            object,
+            error: out_of_time("HeadObject"),
+        })
+}
+
+fn out_of_time(operation: &'static str) -> StoreError {
+    StoreError {
+        operation,
+        status: None,
+        message: "no answer from S3 before the Lambda deadline".into(),
+        retryable: true,
+    }
 }
 
 /// WhatsApp first, S3 second: the object goes only once its media is gone.
@@ -276,7 +302,10 @@ async fn delete<M: MediaApi, S: ObjectStore>(
     match (options.objects, object) {
         (ObjectPolicy::NotOurs, _) | (_, None) => result,
         (ObjectPolicy::Delete, Some(object)) if media_gone => {
-            let removal = storage::remove(&app.store, &object, object_read).await;
+            let removal =
+                deadline::bounded(deadline, storage::remove(&app.store, &object, object_read))
+                    .await
+                    .unwrap_or_else(|| Err(out_of_time("DeleteObject")));
             result.with_s3_object(Some(removal))
         }
         (_, Some(_)) => result.with_s3_object(None),
@@ -326,58 +355,6 @@ fn log_item(result: &ItemResult, started: Instant) {
     );
 }
 
-/// Deadlines below this (2001-09-09 in epoch milliseconds) are durations, not dates.
-const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
-
-/// The monotonic instant of the invocation's deadline (now, if it has passed).
-///
-/// Lambda sends the deadline as epoch milliseconds. Local Runtime API emulators
-/// (cargo-lambda 1.9, the .NET test tool) send the function's timeout as a duration
-/// instead; no real deadline lies before 2001, so such a value is read as milliseconds
-/// from now rather than as a deadline long past.
-fn deadline_of(deadline_ms: u64) -> Instant {
-    let now = Instant::now();
-    if deadline_ms < EPOCH_MS_FLOOR {
-        return now + Duration::from_millis(deadline_ms);
-    }
-    let deadline = UNIX_EPOCH + Duration::from_millis(deadline_ms);
-    match deadline.duration_since(SystemTime::now()) {
-        Ok(left) => now + left,
-        Err(_) => now,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ms_since_epoch(t: SystemTime) -> u64 {
-        t.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
-    }
-
-    #[test]
-    fn epoch_deadlines_become_instants() {
-        let in_3s = deadline_of(ms_since_epoch(SystemTime::now() + Duration::from_secs(3)));
-        let left = in_3s.saturating_duration_since(Instant::now());
-        assert!(
-            left > Duration::from_millis(2500) && left <= Duration::from_secs(3),
-            "{left:?}"
-        );
-
-        let past = deadline_of(ms_since_epoch(SystemTime::now() - Duration::from_secs(3)));
-        assert!(past <= Instant::now());
-    }
-
-    #[test]
-    fn emulator_durations_count_from_now() {
-        let left = deadline_of(600_000).saturating_duration_since(Instant::now());
-        assert!(
-            left > Duration::from_secs(599) && left <= Duration::from_secs(600),
-            "{left:?}"
-        );
-    }
-}
-
 #[cfg(test)]
 mod fake_tests {
     //! The handler's ordering and reporting with in-memory fakes of both sides, for the
@@ -390,7 +367,7 @@ mod fake_tests {
 
     use super::*;
     use crate::ids::{MediaId, PhoneNumberId};
-    use crate::storage::{ObjectHead, StoreError};
+    use crate::storage::ObjectHead;
     use crate::whatsapp::{DeleteReport, Deleted};
 
     #[derive(Default)]

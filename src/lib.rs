@@ -6,6 +6,7 @@
 //! [`report`] builds the payload. [`handler`] wires the stages together.
 
 pub mod config;
+pub mod deadline;
 pub mod event;
 pub mod handler;
 pub mod ids;

@@ -15,10 +15,9 @@ use super::response::{self, RawResponse};
 use super::signing::{Signer, SERVICE_NAME};
 use super::{DeleteReport, Deleted, MediaApi, MediaError};
 use crate::config::{Config, ConfigError};
+use crate::deadline::REPORT_MARGIN;
 use crate::ids::{MediaId, PhoneNumberId};
 
-/// Time kept back before the deadline to build and return the result.
-const REPORT_MARGIN: Duration = Duration::from_millis(500);
 /// An attempt with less time than this would only produce a timeout: it is not started.
 const MIN_ATTEMPT: Duration = Duration::from_millis(100);
 /// First backoff delay; it doubles per retry, with jitter, up to [`MAX_DELAY`].
