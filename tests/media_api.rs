@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -31,21 +30,7 @@ async fn fixture_with(env: &[(&str, &str)], secret: &str, latency: Duration) -> 
     let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, latency)
         .await
         .unwrap();
-    let mut vars: HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    vars.insert("AWS_ENDPOINT_URL_SOCIALMESSAGING".into(), endpoint.url());
-    let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    let credentials = Credentials::new(
-        support::ACCESS_KEY_ID,
-        secret,
-        Some(support::SESSION_TOKEN.into()),
-        None,
-        "test",
-    );
-    let media =
-        WhatsAppClient::new(&config, REGION, SharedCredentialsProvider::new(credentials)).unwrap();
+    let (config, media) = support::media_client(env, &endpoint.url(), secret);
     Fixture {
         endpoint,
         app: App {

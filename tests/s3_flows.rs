@@ -5,18 +5,13 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 use support::endpoint::{LocalEndpoint, Reply};
 use support::moto::Moto;
 use support::{PHONE, PHONE_ARN, REGION};
-use whatsapp_media_cleanup::config::Config;
 use whatsapp_media_cleanup::handler::{self, App, FunctionError};
 use whatsapp_media_cleanup::storage::S3Store;
 use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
@@ -34,21 +29,7 @@ async fn fixture(env: &[(&str, &str)]) -> Fixture {
     let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
         .await
         .unwrap();
-    let mut vars: HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    vars.insert("AWS_ENDPOINT_URL_SOCIALMESSAGING".into(), endpoint.url());
-    let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-    let credentials = Credentials::new(
-        support::ACCESS_KEY_ID,
-        support::SECRET_ACCESS_KEY,
-        Some(support::SESSION_TOKEN.into()),
-        None,
-        "test",
-    );
-    let media =
-        WhatsAppClient::new(&config, REGION, SharedCredentialsProvider::new(credentials)).unwrap();
+    let (config, media) = support::media_client(env, &endpoint.url(), support::SECRET_ACCESS_KEY);
     Fixture {
         app: App {
             config,
@@ -63,20 +44,7 @@ async fn fixture(env: &[(&str, &str)]) -> Fixture {
 
 impl Fixture {
     async fn bucket(&self, name: &str, versioned: bool) {
-        self.s3.create_bucket().bucket(name).send().await.unwrap();
-        if versioned {
-            self.s3
-                .put_bucket_versioning()
-                .bucket(name)
-                .versioning_configuration(
-                    VersioningConfiguration::builder()
-                        .status(BucketVersioningStatus::Enabled)
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap();
-        }
+        support::moto::create_bucket(&self.s3, name, versioned).await;
     }
 
     /// Puts an object with the media ids in its metadata; returns its version id.

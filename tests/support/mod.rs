@@ -53,3 +53,40 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free loopback port")
 }
+
+/// The function's settings from `env` (plus the local endpoint), and the real WhatsApp
+/// client signing with the session credentials (`secret` may be wrong on purpose).
+pub fn media_client(
+    env: &[(&str, &str)],
+    endpoint_url: &str,
+    secret: &str,
+) -> (
+    whatsapp_media_cleanup::config::Config,
+    whatsapp_media_cleanup::whatsapp::WhatsAppClient,
+) {
+    let mut vars: std::collections::HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    vars.insert(
+        "AWS_ENDPOINT_URL_SOCIALMESSAGING".into(),
+        endpoint_url.into(),
+    );
+    let config =
+        whatsapp_media_cleanup::config::Config::from_lookup(|name| vars.get(name).cloned())
+            .expect("valid test settings");
+    let credentials = aws_credential_types::Credentials::new(
+        ACCESS_KEY_ID,
+        secret,
+        Some(SESSION_TOKEN.into()),
+        None,
+        "test",
+    );
+    let media = whatsapp_media_cleanup::whatsapp::WhatsAppClient::new(
+        &config,
+        REGION,
+        aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+    )
+    .expect("client");
+    (config, media)
+}

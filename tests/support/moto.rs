@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use aws_sdk_s3::config::{BehaviorVersion, Region};
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 
 /// A running moto server; killed when dropped.
 pub struct Moto {
@@ -69,5 +70,26 @@ impl Moto {
             .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
             .build();
         aws_sdk_s3::Client::from_conf(config)
+    }
+}
+
+/// Creates a bucket, versioned or not.
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str, versioned: bool) {
+    s3.create_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .expect("create bucket");
+    if versioned {
+        s3.put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("enable versioning");
     }
 }

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use serde_json::Value;
 
 use super::endpoint::LocalEndpoint;
@@ -48,24 +47,9 @@ pub async fn stage(s3: &aws_sdk_s3::Client, sample: &Value) -> Staged {
 }
 
 async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
-    if s3.head_bucket().bucket(bucket).send().await.is_ok() {
-        return;
+    if s3.head_bucket().bucket(bucket).send().await.is_err() {
+        super::moto::create_bucket(s3, bucket, true).await;
     }
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("create bucket");
-    s3.put_bucket_versioning()
-        .bucket(bucket)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("enable versioning");
 }
 
 /// Puts `key` with its media ids in metadata; returns the version id.
