@@ -58,6 +58,9 @@ pub struct Config {
     pub media_key_pattern: Option<regex_lite::Regex>,
     /// `MAX_CONCURRENCY`: items of one event processed at once.
     pub max_concurrency: usize,
+    /// `MAX_REQUESTS_PER_SECOND`: requests sent per second by this instance, retries
+    /// included; `None` for no limit.
+    pub max_requests_per_second: Option<std::num::NonZeroU32>,
     /// `MAX_ATTEMPTS`: tries per API call, counting the first.
     pub max_attempts: u32,
     /// `REQUEST_TIMEOUT_MS`: the longest one attempt may take.
@@ -112,6 +115,13 @@ impl Config {
                 .transpose()?,
             max_concurrency: parse_number("MAX_CONCURRENCY", get("MAX_CONCURRENCY"), 16, 1..=1000)?
                 as usize,
+            max_requests_per_second: get("MAX_REQUESTS_PER_SECOND")
+                .map(|v| {
+                    parse_number("MAX_REQUESTS_PER_SECOND", Some(v), 0, 1..=10_000)
+                        .map(|n| std::num::NonZeroU32::new(n as u32))
+                })
+                .transpose()?
+                .flatten(),
             max_attempts: parse_number("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 3, 1..=10)? as u32,
             request_timeout: Duration::from_millis(parse_number(
                 "REQUEST_TIMEOUT_MS",
@@ -230,6 +240,7 @@ mod tests {
         let c = config(&[]).unwrap();
         assert_eq!(c.max_concurrency, 16);
         assert_eq!(c.max_attempts, 3);
+        assert_eq!(c.max_requests_per_second, None);
         assert_eq!(c.request_timeout, Duration::from_millis(5000));
         assert!(!c.dry_run);
         assert_eq!(c.endpoint.url_override, None);
@@ -272,6 +283,7 @@ mod tests {
         let c = config(&[
             ("MAX_CONCURRENCY", "4"),
             ("MAX_ATTEMPTS", "5"),
+            ("MAX_REQUESTS_PER_SECOND", "100"),
             ("REQUEST_TIMEOUT_MS", "250"),
             ("DRY_RUN", "TRUE"),
             ("AWS_USE_FIPS_ENDPOINT", "true"),
@@ -282,6 +294,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.max_concurrency, 4);
         assert_eq!(c.max_attempts, 5);
+        assert_eq!(c.max_requests_per_second.map(|n| n.get()), Some(100));
         assert_eq!(c.request_timeout, Duration::from_millis(250));
         assert!(c.dry_run);
         assert!(c.endpoint.use_fips);
@@ -312,6 +325,8 @@ mod tests {
             ("MAX_CONCURRENCY", "many"),
             ("MAX_ATTEMPTS", "-1"),
             ("MAX_ATTEMPTS", "11"),
+            ("MAX_REQUESTS_PER_SECOND", "0"),
+            ("MAX_REQUESTS_PER_SECOND", "fast"),
             ("REQUEST_TIMEOUT_MS", "1.5"),
             ("DRY_RUN", "yes"),
             ("AWS_USE_FIPS_ENDPOINT", "1"),

@@ -480,3 +480,23 @@ async fn an_event_of_no_known_shape_is_a_function_error() {
     assert_eq!(diagnostic.error_type, "InvalidEvent");
     assert!(diagnostic.error_message.contains("dryRun"));
 }
+
+#[tokio::test]
+async fn max_requests_per_second_keeps_under_the_service_quota() {
+    let deletions = |prefix: &str| -> Value {
+        let items: Vec<Value> = (0..20).map(|i| ids(&format!("{prefix}{i}"))).collect();
+        json!({ "deletions": items })
+    };
+    // Without a limit, 16 requests at once overrun a 20-per-second quota.
+    let unlimited = fixture(&[("MAX_ATTEMPTS", "1")]).await;
+    unlimited.endpoint.throttle_above(20.0, 3.0);
+    let payload = unlimited.invoke(deletions("u")).await;
+    assert!(unlimited.endpoint.throttled() > 0, "{payload}");
+
+    // With MAX_REQUESTS_PER_SECOND at the quota, none is throttled and all are deleted.
+    let limited = fixture(&[("MAX_ATTEMPTS", "1"), ("MAX_REQUESTS_PER_SECOND", "20")]).await;
+    limited.endpoint.throttle_above(20.0, 3.0);
+    let payload = limited.invoke(deletions("l")).await;
+    assert_eq!(limited.endpoint.throttled(), 0);
+    assert_eq!(payload["summary"]["deleted"], 20, "{payload}");
+}

@@ -11,6 +11,7 @@ use reqwest::header::HOST;
 
 use super::credentials::CachedCredentials;
 use super::endpoint::{self, Endpoint};
+use super::rate::RequestRate;
 use super::response::{self, RawResponse};
 use super::signing::{Signer, SERVICE_NAME};
 use super::{DeleteReport, Deleted, MediaApi, MediaError};
@@ -40,6 +41,7 @@ pub struct WhatsAppClient {
     signer: Signer,
     credentials: CachedCredentials,
     backoff: ExponentialBuilder,
+    rate: Option<RequestRate>,
     request_timeout: Duration,
 }
 
@@ -66,6 +68,7 @@ impl WhatsAppClient {
                 .with_min_delay(BASE_DELAY)
                 .with_max_delay(MAX_DELAY)
                 .with_max_times(config.max_attempts.saturating_sub(1) as usize),
+            rate: config.max_requests_per_second.map(RequestRate::per_second),
             request_timeout: config.request_timeout,
         })
     }
@@ -150,6 +153,18 @@ impl MediaApi for WhatsAppClient {
         let attempts = AtomicU32::new(0);
         let (url, counter) = (&url, &attempts);
         let attempt = move || async move {
+            // Every request sent counts against MAX_REQUESTS_PER_SECOND, retries included;
+            // a turn that comes too late to finish before the deadline is not waited for.
+            if let Some(rate) = &self.rate {
+                let latest_start = deadline
+                    .checked_sub(REPORT_MARGIN + MIN_ATTEMPT)
+                    .unwrap_or_else(Instant::now);
+                if !rate.wait_until_ready(latest_start).await {
+                    return Err(MediaError::Timeout(
+                        "MAX_REQUESTS_PER_SECOND leaves no turn before the Lambda deadline".into(),
+                    ));
+                }
+            }
             let timeout = self
                 .attempt_timeout(Instant::now(), deadline)
                 .ok_or_else(|| {

@@ -5,6 +5,7 @@ mod client;
 mod credentials;
 pub mod endpoint;
 mod error;
+mod rate;
 mod response;
 pub mod signing;
 

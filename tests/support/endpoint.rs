@@ -87,7 +87,32 @@ impl Seen {
     }
 }
 
+/// A token bucket like the service's own throttling: `rate` requests a second, `burst` at once.
+struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: std::time::Instant,
+}
+
+impl TokenBucket {
+    fn take(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 struct State {
+    bucket: Mutex<Option<TokenBucket>>,
+    throttled: AtomicUsize,
     credentials: Vec<Credential>,
     region: String,
     latency: Duration,
@@ -124,6 +149,8 @@ impl LocalEndpoint {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
+            bucket: Mutex::default(),
+            throttled: AtomicUsize::new(0),
             credentials,
             region: region.into(),
             latency,
@@ -172,6 +199,22 @@ impl LocalEndpoint {
             .into_iter()
             .filter(|s| s.media_id.as_deref() == Some(media_id))
             .collect()
+    }
+
+    /// Throttles (429 `ThrottledRequestException`) above `rate` requests a second, with
+    /// `burst` allowed at once, as the service enforces its quota.
+    pub fn throttle_above(&self, rate: f64, burst: f64) {
+        *self.state.bucket.lock().unwrap() = Some(TokenBucket {
+            rate,
+            burst,
+            tokens: burst,
+            last: std::time::Instant::now(),
+        });
+    }
+
+    /// Requests throttled so far.
+    pub fn throttled(&self) -> usize {
+        self.state.throttled.load(Ordering::Relaxed)
     }
 
     /// The most requests that were being answered at once.
@@ -321,6 +364,15 @@ impl State {
             invalid_params(media_id.as_deref(), phone_number_id.as_deref())
         {
             Reply::error(400, "ValidationException", &problem)
+        } else if !self
+            .bucket
+            .lock()
+            .unwrap()
+            .as_mut()
+            .is_none_or(TokenBucket::take)
+        {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+            Reply::error(429, "ThrottledRequestException", "Rate exceeded")
         } else {
             let media_id = media_id.clone().unwrap_or_default();
             let scripted = self
