@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Rust and Python 3:
 #   make demo   run the function locally on the sample events (nothing in AWS)
 #   make test   every check and test, as CI runs it
+#   make bench  speed, memory, init and size figures (benchmarks/README.md)
 # Each installs what it needs into .venv (cargo-lambda, moto, cfn-lint, aws-sam-cli).
 
 SHELL := /bin/bash
@@ -15,7 +16,7 @@ ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
 # apt-get needs root; elsewhere use sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo lint tools arm64 arm64-tools clean
+.PHONY: test demo bench lint tools arm64 arm64-tools clean
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -50,6 +51,12 @@ test: lint arm64
 demo: $(TOOLS)
 	cargo build --release --locked --bins --examples
 	target/release/examples/demo
+
+# Figures, not assertions: these machines are too noisy for timed tests.
+bench: $(TOOLS) arm64-tools
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked --output-format zip
+	cargo build --release --locked --bins --examples
+	target/release/examples/bench
 
 clean:
 	cargo clean

@@ -222,11 +222,18 @@ async fn run<M: MediaApi, S: ObjectStore>(
     options: Options,
     deadline: Instant,
 ) -> Vec<ItemResult> {
-    stream::iter(items)
-        .map(|item| process_item(app, item, options, deadline))
-        .buffered(app.config.max_concurrency)
-        .collect()
-        .await
+    // Unordered, so that a slow item holds one slot rather than the next items behind it;
+    // the results are put back in the event's order afterwards.
+    let mut results: Vec<(usize, ItemResult)> =
+        stream::iter(items.into_iter().enumerate())
+            .map(|(index, item)| async move {
+                (index, process_item(app, item, options, deadline).await)
+            })
+            .buffer_unordered(app.config.max_concurrency)
+            .collect()
+            .await;
+    results.sort_unstable_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 async fn process_item<M: MediaApi, S: ObjectStore>(

@@ -228,14 +228,18 @@ impl LocalEndpoint {
     }
 }
 
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+/// An HTTP/1.1 request as read from the socket.
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
-async fn read_request(reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Option<Request> {
+/// Reads one request (request line, headers, `Content-Length` body); `None` at EOF.
+pub async fn read_request(
+    reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
+) -> Option<Request> {
     let mut line = String::new();
     loop {
         line.clear();

@@ -4,6 +4,7 @@
 pub mod endpoint;
 pub mod lambda;
 pub mod moto;
+pub mod runtime_api;
 pub mod samples;
 pub mod sigv4;
 
