@@ -2,6 +2,7 @@
 #   make demo   run the function locally on the sample events (nothing in AWS)
 #   make test   every check and test, as CI runs it
 #   make bench  speed, memory, init and size figures (benchmarks/README.md)
+#   make fuzz   the property tests over event parsing and ids, with many more cases
 # Each installs what it needs into .venv (cargo-lambda, moto, cfn-lint, aws-sam-cli).
 
 SHELL := /bin/bash
@@ -16,7 +17,7 @@ ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
 # apt-get needs root; elsewhere use sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo bench lint tools arm64 arm64-tools clean
+.PHONY: test demo bench fuzz lint tools arm64 arm64-tools clean
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -57,6 +58,11 @@ bench: $(TOOLS) arm64-tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked --output-format zip
 	cargo build --release --locked --bins --examples
 	target/release/examples/bench
+
+# cargo-fuzz needs a nightly toolchain; proptest does the same job on stable. make test
+# runs its default 256 cases per property as a smoke run; this runs 500,000 (a few minutes).
+fuzz:
+	PROPTEST_CASES=500000 cargo test --release --locked --test properties
 
 clean:
 	cargo clean
