@@ -6,85 +6,24 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::endpoint::LocalEndpoint;
-use support::runtime_api::RuntimeApi;
+use support::runtime_api::Function;
 
 const CONCURRENCY: usize = 16;
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
 const COLD_STARTS: usize = 10;
 const QUOTA: u32 = 100;
 
-/// The function process, killed when dropped.
-struct Function {
-    child: Child,
-    spawned: Instant,
-    api: RuntimeApi,
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Function {
-    async fn spawn(binary: &Path, endpoint: &LocalEndpoint, extra: &[(&str, &str)]) -> Self {
-        let api = RuntimeApi::start().await.expect("runtime api");
-        let log = std::fs::File::create(root().join("target/bench-function.log")).expect("log");
-        let spawned = Instant::now();
-        let child = Command::new(binary)
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .envs(support::function_env(&endpoint.url(), extra))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start the function");
-        Self {
-            child,
-            spawned,
-            api,
-        }
-    }
-
-    /// Time from spawn to the first poll for work.
-    async fn init_time(&self) -> Duration {
-        loop {
-            if let Some(at) = self.api.first_poll() {
-                return at - self.spawned;
-            }
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        }
-    }
-
-    /// Peak resident memory so far, in kB (VmHWM).
-    fn peak_rss_kb(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find(|l| l.starts_with("VmHWM:"))?
-                    .split_whitespace()
-                    .nth(1)?
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(0)
-    }
-}
-
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn log() -> PathBuf {
+    root().join("target/bench-function.log")
 }
 
 fn batch(prefix: &str, n: usize) -> Value {
@@ -127,7 +66,7 @@ async fn main() {
 
     // 0. The endpoint itself must add nothing: one call on a reused connection at L = 0.
     let fast = endpoint(Duration::ZERO).await;
-    let function = Function::spawn(&binary, &fast, &[("MAX_CONCURRENCY", "1")]).await;
+    let function = Function::spawn(&binary, &fast.url(), &[("MAX_CONCURRENCY", "1")], &log()).await;
     function.api.invoke(batch("w", 5)).await;
     let (_, took) = function.api.invoke(batch("z", 200)).await;
     drop(function);
@@ -139,7 +78,13 @@ async fn main() {
 
     // 1. Batches of N at C = 16.
     let slow = endpoint(latency).await;
-    let function = Function::spawn(&binary, &slow, &[("MAX_CONCURRENCY", &concurrency)]).await;
+    let function = Function::spawn(
+        &binary,
+        &slow.url(),
+        &[("MAX_CONCURRENCY", &concurrency)],
+        &log(),
+    )
+    .await;
     function.api.invoke(batch("warm", CONCURRENCY)).await;
     println!("| N | wall ms | ideal ceil(N/C) x L ms | ratio |");
     println!("|---:|---:|---:|---:|");
@@ -173,7 +118,7 @@ async fn main() {
     // 2. Cold starts: spawn to the first poll for work.
     let mut inits = Vec::new();
     for _ in 0..COLD_STARTS {
-        let function = Function::spawn(&binary, &fast, &[]).await;
+        let function = Function::spawn(&binary, &fast.url(), &[], &log()).await;
         inits.push(ms(function.init_time().await));
     }
     println!(
@@ -223,11 +168,12 @@ async fn main() {
     let rate = QUOTA.to_string();
     let function = Function::spawn(
         &binary,
-        &quota,
+        &quota.url(),
         &[
             ("MAX_CONCURRENCY", &concurrency),
             ("MAX_REQUESTS_PER_SECOND", &rate),
         ],
+        &log(),
     )
     .await;
     let (response, took) = function.api.invoke(batch("q", 1000)).await;

@@ -113,11 +113,13 @@ pub struct ItemResult {
 }
 
 impl ItemResult {
-    /// An item that failed validation: it was never sent.
+    /// An item that failed validation: it was never sent. The invalid values it echoes are
+    /// cut short, so that a multi-megabyte field does not travel on into the payload and
+    /// the logs.
     pub fn invalid(item: InvalidItem) -> Self {
         Self {
-            media_id: item.media_id,
-            origination_phone_number_id: item.phone_number_id,
+            media_id: item.media_id.map(echo),
+            origination_phone_number_id: item.phone_number_id.map(echo),
             object: item.object,
             outcome: Outcome::Failed,
             reason: None,
@@ -221,6 +223,18 @@ impl ItemResult {
             s3_error: None,
         }
     }
+}
+
+/// Longest invalid value echoed back, in characters: ids are at most 100 when valid.
+const ECHO_CHARS: usize = 120;
+
+fn echo(value: String) -> String {
+    if value.chars().count() <= ECHO_CHARS {
+        return value;
+    }
+    let mut cut: String = value.chars().take(ECHO_CHARS).collect();
+    cut.push('…');
+    cut
 }
 
 /// Counts of each outcome.

@@ -2,6 +2,8 @@
 //! function and times, to the microsecond, how long the function takes to answer, and when
 //! the function first asked for work (the end of its init).
 
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,9 +14,18 @@ use tokio::sync::{mpsc, Mutex as AsyncMutex};
 
 use super::endpoint::read_request;
 
+/// What the function answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// `/response`: the function's result.
+    Response(Value),
+    /// `/error`: the function's error (`errorType`, `errorMessage`).
+    Error(Value),
+}
+
 struct Shared {
-    events: AsyncMutex<mpsc::Receiver<(String, Value)>>,
-    responses: mpsc::Sender<(String, Value)>,
+    events: AsyncMutex<mpsc::Receiver<(String, Vec<u8>)>>,
+    responses: mpsc::Sender<(String, Answer)>,
     first_poll: Mutex<Option<Instant>>,
 }
 
@@ -23,8 +34,8 @@ pub struct RuntimeApi {
     /// `host:port`, for `AWS_LAMBDA_RUNTIME_API`.
     pub address: String,
     shared: Arc<Shared>,
-    events: mpsc::Sender<(String, Value)>,
-    responses: AsyncMutex<mpsc::Receiver<(String, Value)>>,
+    events: mpsc::Sender<(String, Vec<u8>)>,
+    responses: AsyncMutex<mpsc::Receiver<(String, Answer)>>,
     task: tokio::task::JoinHandle<()>,
     next_id: Mutex<u64>,
 }
@@ -72,6 +83,14 @@ impl RuntimeApi {
     /// Invokes the function with `event`; returns its response and the time from handing
     /// the event over to receiving the response.
     pub async fn invoke(&self, event: Value) -> (Value, Duration) {
+        match self.invoke_raw(event.to_string().into_bytes()).await {
+            (Answer::Response(response), took) => (response, took),
+            (Answer::Error(error), _) => panic!("the function failed: {error}"),
+        }
+    }
+
+    /// Invokes the function with `body` as the event, whatever its bytes.
+    pub async fn invoke_raw(&self, body: Vec<u8>) -> (Answer, Duration) {
         let id = {
             let mut next = self.next_id.lock().unwrap();
             *next += 1;
@@ -80,7 +99,7 @@ impl RuntimeApi {
         let mut responses = self.responses.lock().await;
         let started = Instant::now();
         self.events
-            .send((id.clone(), event))
+            .send((id.clone(), body))
             .await
             .expect("runtime api running");
         let (answered, response) = responses.recv().await.expect("a response");
@@ -106,26 +125,111 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             };
             let deadline = SystemTime::now() + Duration::from_secs(900);
             let deadline_ms = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis();
-            let body = event.to_string();
-            format!(
+            let mut reply = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
                  lambda-runtime-aws-request-id: {id}\r\nlambda-runtime-deadline-ms: {deadline_ms}\r\n\
                  lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n\
-                 lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\n\r\n{body}",
-                body.len()
+                 lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\n\r\n",
+                event.len()
             )
+            .into_bytes();
+            reply.extend_from_slice(&event);
+            reply
         } else if request.method == "POST"
             && (path.ends_with("/response") || path.ends_with("/error"))
         {
             let id = path.split('/').rev().nth(1).unwrap_or_default().to_owned();
             let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-            let _ = shared.responses.send((id, body)).await;
-            "HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}".to_owned()
+            let answer = if path.ends_with("/error") {
+                Answer::Error(body)
+            } else {
+                Answer::Response(body)
+            };
+            let _ = shared.responses.send((id, answer)).await;
+            b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}".to_vec()
         } else {
-            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".to_owned()
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".to_vec()
         };
-        if write.write_all(reply.as_bytes()).await.is_err() {
+        if write.write_all(&reply).await.is_err() {
             return;
         }
+    }
+}
+
+/// The function process, killed when dropped.
+pub struct Function {
+    child: Child,
+    spawned: Instant,
+    /// The Runtime API it polls.
+    pub api: RuntimeApi,
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Function {
+    /// Starts `binary` against a fresh Runtime API, the social-messaging endpoint at
+    /// `endpoint_url` and `extra` settings, logging to `log`.
+    pub async fn spawn(
+        binary: &Path,
+        endpoint_url: &str,
+        extra: &[(&str, &str)],
+        log: &Path,
+    ) -> Self {
+        let api = RuntimeApi::start().await.expect("runtime api");
+        let log = std::fs::File::create(log).expect("log");
+        let spawned = Instant::now();
+        let child = Command::new(binary)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .envs(super::function_env(endpoint_url, extra))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start the function");
+        Self {
+            child,
+            spawned,
+            api,
+        }
+    }
+
+    /// Time from spawn to the first poll for work.
+    pub async fn init_time(&self) -> Duration {
+        loop {
+            if let Some(at) = self.api.first_poll() {
+                return at - self.spawned;
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    }
+
+    /// Peak resident memory so far, in kB (VmHWM).
+    pub fn peak_rss_kb(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmHWM:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 }
