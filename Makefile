@@ -48,6 +48,7 @@ arm64: $(TOOLS) arm64-tools
 
 test: lint arm64
 	cargo test --release --locked
+	cargo test --release --locked --test log_hygiene -- --ignored
 
 demo: $(TOOLS)
 	cargo build --release --locked --bins --examples

@@ -150,7 +150,7 @@ async fn every_sample_through_the_real_binary() {
     drop(lambda);
 
     let logs = std::fs::read_to_string(log_dir.join("function.log")).unwrap();
-    assert_no_secrets(&logs);
+    support::assert_no_secrets(&logs);
     // One line per item, with its ids, outcome, attempts and latency.
     let item_lines: Vec<Value> = logs
         .lines()
@@ -173,19 +173,4 @@ async fn every_sample_through_the_real_binary() {
     assert_eq!(line["fields"]["outcome"], "deleted");
     assert_eq!(line["fields"]["attempts"], 1);
     assert!(line["fields"]["latency_ms"].is_u64());
-}
-
-/// Logs never carry the secret key, the session token or a signature.
-fn assert_no_secrets(logs: &str) {
-    assert!(!logs.is_empty());
-    for secret in [
-        support::SECRET_ACCESS_KEY,
-        support::SESSION_TOKEN,
-        "Signature=",
-    ] {
-        assert!(
-            !logs.contains(secret),
-            "the function's logs contain {secret:?}"
-        );
-    }
 }

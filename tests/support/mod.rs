@@ -91,3 +91,18 @@ pub fn media_client(
     .expect("client");
     (config, media)
 }
+
+/// Logs never carry the secret key, the session token, a signature or an Authorization
+/// header (a settings dump may name the header in lower case; its value never appears).
+pub fn assert_no_secrets(logs: &str) {
+    assert!(!logs.is_empty(), "no logs to check");
+    for secret in [
+        SECRET_ACCESS_KEY,
+        SESSION_TOKEN,
+        "Signature=",
+        "AWS4-HMAC-SHA256",
+        "Authorization",
+    ] {
+        assert!(!logs.contains(secret), "the logs contain {secret:?}");
+    }
+}
