@@ -233,7 +233,9 @@ async fn run<M: MediaApi, S: ObjectStore>(
             .collect()
             .await;
     results.sort_unstable_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, result)| result).collect()
+    let results: Vec<ItemResult> = results.into_iter().map(|(_, result)| result).collect();
+    crate::metrics::record_items(&results);
+    results
 }
 
 async fn process_item<M: MediaApi, S: ObjectStore>(

@@ -5,6 +5,7 @@ use aws_sdk_s3::config::timeout::TimeoutConfig;
 use lambda_runtime::{service_fn, Error};
 use whatsapp_media_cleanup::config::Config;
 use whatsapp_media_cleanup::handler::{self, App};
+use whatsapp_media_cleanup::metrics;
 use whatsapp_media_cleanup::storage::S3Store;
 use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
 
@@ -19,7 +20,18 @@ async fn main() -> Result<(), Error> {
             return Err(message.into());
         }
     };
-    lambda_runtime::run(service_fn(|event| handler::handle(&app, event))).await
+    let function_name =
+        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "unknown".into());
+    let metrics = metrics::init(&function_name)?;
+    lambda_runtime::run(service_fn(|event| async {
+        let result = handler::handle(&app, event).await;
+        // One EMF document per invocation, whatever its outcome.
+        if let Err(e) = metrics.flush(std::io::stdout()) {
+            tracing::warn!(error = %e, "could not write the metrics");
+        }
+        result
+    }))
+    .await
 }
 
 async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {

@@ -171,6 +171,29 @@ async fn every_sample_through_the_real_binary() {
         })
         .expect("a log line for custom-ids.json");
     assert_eq!(line["fields"]["outcome"], "deleted");
+
+    // One EMF document per invocation, counting what the item lines say.
+    let emf: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l.get("_aws").is_some())
+        .collect();
+    assert!(!emf.is_empty(), "no EMF metrics in {logs}");
+    let directive = &emf[0]["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "WhatsAppMediaCleanup");
+    assert_eq!(
+        directive["Dimensions"],
+        serde_json::json!([["FunctionName"]])
+    );
+    assert_eq!(emf[0]["ColdStart"], 1);
+    assert!(emf[1..].iter().all(|d| d.get("ColdStart").is_none()));
+    let total = |metric: &str| -> u64 { emf.iter().filter_map(|d| d[metric].as_u64()).sum() };
+    let deleted_lines = item_lines
+        .iter()
+        .filter(|l| l["fields"]["outcome"] == "deleted")
+        .count() as u64;
+    assert_eq!(total("Deleted"), deleted_lines);
+    assert!(total("Failed") >= 1, "custom-batch.json fails one item");
     assert_eq!(line["fields"]["attempts"], 1);
     assert!(line["fields"]["latency_ms"].is_u64());
 }

@@ -173,7 +173,10 @@ impl MediaApi for WhatsAppClient {
                     )
                 })?;
             counter.fetch_add(1, Ordering::Relaxed);
-            self.send(url, timeout).await
+            let sent = Instant::now();
+            let result = self.send(url, timeout).await;
+            crate::metrics::record_api_latency(sent.elapsed().as_secs_f64() * 1000.0);
+            result
         };
         let result = attempt
             .retry(self.backoff)

@@ -1,0 +1,64 @@
+//! CloudWatch metrics in Embedded Metric Format: one EMF document on stdout per invocation.
+//!
+//! Namespace `WhatsAppMediaCleanup`, dimension `FunctionName`. Metrics: `Deleted`,
+//! `AlreadyDeleted`, `Failed`, `Skipped`, `DryRun` and `S3DeleteFailed` (counts of items),
+//! `Retries` (requests sent beyond the first, per item), `ApiLatency` (milliseconds per
+//! DeleteWhatsAppMessageMedia request), and `ColdStart` (1 on an instance's first
+//! invocation).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use metrics::{counter, describe_histogram, histogram, Unit};
+use metrics_cloudwatch_embedded::Builder;
+pub use metrics_cloudwatch_embedded::Collector;
+
+use crate::report::{ItemResult, Outcome, S3Object};
+
+/// The CloudWatch namespace of every metric.
+pub const NAMESPACE: &str = "WhatsAppMediaCleanup";
+
+static COLD: AtomicBool = AtomicBool::new(true);
+
+/// Installs the EMF recorder for the process; `flush` it after each invocation.
+pub fn init(function_name: &str) -> Result<&'static Collector, String> {
+    let collector = Builder::new()
+        .cloudwatch_namespace(NAMESPACE)
+        .with_dimension("FunctionName", function_name.to_owned())
+        .init()
+        .map_err(|e| format!("metrics: {e}"))?;
+    describe_histogram!(
+        "ApiLatency",
+        Unit::Milliseconds,
+        "DeleteWhatsAppMessageMedia round trip"
+    );
+    Ok(collector)
+}
+
+/// Counts the outcomes of an invocation's items (a no-op where no recorder is installed,
+/// as in unit tests).
+pub fn record_items(results: &[ItemResult]) {
+    if COLD.swap(false, Ordering::Relaxed) {
+        counter!("ColdStart").increment(1);
+    }
+    for result in results {
+        let name = match result.outcome {
+            Outcome::Deleted => "Deleted",
+            Outcome::AlreadyDeleted => "AlreadyDeleted",
+            Outcome::Failed => "Failed",
+            Outcome::Skipped => "Skipped",
+            Outcome::DryRun => "DryRun",
+        };
+        counter!(name).increment(1);
+        if result.s3_object == Some(S3Object::Failed) {
+            counter!("S3DeleteFailed").increment(1);
+        }
+        if result.attempts > 1 {
+            counter!("Retries").increment(u64::from(result.attempts - 1));
+        }
+    }
+}
+
+/// Records one DeleteWhatsAppMessageMedia request's round trip.
+pub fn record_api_latency(millis: f64) {
+    histogram!("ApiLatency").record(millis);
+}
