@@ -34,6 +34,8 @@ pub enum Reply {
     Hang,
     /// Close the connection without answering.
     Close,
+    /// Send the status line, headers and part of the body, then reset the connection.
+    Truncated,
 }
 
 impl Reply {
@@ -325,6 +327,11 @@ async fn serve(stream: TcpStream, state: Arc<State>) {
                 return;
             }
             Reply::Close => return,
+            Reply::Truncated => {
+                let partial = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"succ";
+                let _ = write.write_all(partial.as_bytes()).await;
+                return;
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod endpoint;
 pub mod lambda;
 pub mod moto;
 pub mod runtime_api;
+pub mod s3_faults;
 pub mod samples;
 pub mod sigv4;
 

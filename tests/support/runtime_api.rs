@@ -27,6 +27,7 @@ struct Shared {
     events: AsyncMutex<mpsc::Receiver<(String, Vec<u8>)>>,
     responses: mpsc::Sender<(String, Answer)>,
     first_poll: Mutex<Option<Instant>>,
+    time_limit: Mutex<Duration>,
 }
 
 /// A running Runtime API on 127.0.0.1.
@@ -57,6 +58,7 @@ impl RuntimeApi {
             events: AsyncMutex::new(event_rx),
             responses: response_tx,
             first_poll: Mutex::new(None),
+            time_limit: Mutex::new(Duration::from_secs(900)),
         });
         let accept = Arc::clone(&shared);
         let task = tokio::spawn(async move {
@@ -73,6 +75,11 @@ impl RuntimeApi {
             task,
             next_id: Mutex::new(0),
         })
+    }
+
+    /// The function timeout the next invocations get (their deadline is now plus this).
+    pub fn set_time_limit(&self, limit: Duration) {
+        *self.shared.time_limit.lock().unwrap() = limit;
     }
 
     /// When the function first asked for an invocation.
@@ -123,7 +130,7 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             let Some((id, event)) = shared.events.lock().await.recv().await else {
                 return;
             };
-            let deadline = SystemTime::now() + Duration::from_secs(900);
+            let deadline = SystemTime::now() + *shared.time_limit.lock().unwrap();
             let deadline_ms = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis();
             let mut reply = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
@@ -180,6 +187,11 @@ impl Function {
         extra: &[(&str, &str)],
         log: &Path,
     ) -> Self {
+        Self::spawn_with_env(binary, super::function_env(endpoint_url, extra), log).await
+    }
+
+    /// Starts `binary` with exactly `env` (plus the Runtime API's own variables).
+    pub async fn spawn_with_env(binary: &Path, env: Vec<(String, String)>, log: &Path) -> Self {
         let api = RuntimeApi::start().await.expect("runtime api");
         let log = std::fs::File::create(log).expect("log");
         let spawned = Instant::now();
@@ -189,7 +201,7 @@ impl Function {
             .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .envs(super::function_env(endpoint_url, extra))
+            .envs(env)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
