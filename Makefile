@@ -26,11 +26,17 @@ $(TOOLS): requirements-dev.txt
 
 tools: $(TOOLS)
 
+# cargo-deny, built from crates.io into the repo's own (ignored) .tools folder.
+CARGO_DENY := .tools/bin/cargo-deny
+$(CARGO_DENY):
+	cargo install cargo-deny --version 0.20.2 --locked --root .tools
+
 # Everything is built in the release profile, once: the unit, integration and
 # end-to-end tests all run against the same optimised build that users deploy.
-lint: $(TOOLS)
+lint: $(TOOLS) $(CARGO_DENY)
 	cargo fmt --check
 	cargo clippy --release --locked --all-targets -- -D warnings
+	$(CARGO_DENY) check licenses bans sources
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 
