@@ -96,16 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         shown = seen.len();
         for (bucket, key) in &staged.objects_deleted {
-            let left = s3
-                .list_object_versions()
-                .bucket(bucket)
-                .prefix(key)
-                .send()
-                .await?
-                .versions()
-                .iter()
-                .filter(|v| v.key() == Some(key.as_str()))
-                .count();
+            let left = support::moto::versions(&s3, bucket, key).await.len();
             println!("S3 s3://{bucket}/{key}: {left} version(s) left");
         }
         println!();

@@ -82,19 +82,7 @@ impl Fixture {
 
     /// The version ids (not markers) that exist for exactly `key`.
     async fn versions(&self, bucket: &str, key: &str) -> Vec<String> {
-        let out = self
-            .s3
-            .list_object_versions()
-            .bucket(bucket)
-            .prefix(key)
-            .send()
-            .await
-            .unwrap();
-        out.versions()
-            .iter()
-            .filter(|v| v.key() == Some(key))
-            .filter_map(|v| v.version_id().map(str::to_owned))
-            .collect()
+        support::moto::versions(&self.s3, bucket, key).await
     }
 
     async fn exists(&self, bucket: &str, key: &str) -> bool {

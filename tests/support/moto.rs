@@ -93,3 +93,19 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str, versioned: bool)
             .expect("enable versioning");
     }
 }
+
+/// The version ids (not delete markers) that exist for exactly `key`.
+pub async fn versions(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<String> {
+    let out = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .prefix(key)
+        .send()
+        .await
+        .expect("list object versions");
+    out.versions()
+        .iter()
+        .filter(|v| v.key() == Some(key))
+        .filter_map(|v| v.version_id().map(str::to_owned))
+        .collect()
+}
