@@ -423,6 +423,19 @@ mod fake_tests {
             }))
         }
 
+        async fn tags(
+            &self,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+        ) -> Result<HashMap<String, String>, StoreError> {
+            Ok(HashMap::new())
+        }
+
+        async fn is_delete_marker(&self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+
         async fn version_before_marker(
             &self,
             _: &str,

@@ -1,10 +1,13 @@
 //! From what an event gave to the validated ids of one deletion: ids given, or found for an
-//! S3 object in its metadata, its key (`MEDIA_KEY_PATTERN`), or the configured default.
+//! S3 object in its metadata, its tags, its key (`MEDIA_KEY_PATTERN`), or the configured
+//! default.
+
+use std::collections::HashMap;
 
 use crate::config::Config;
 use crate::event::{IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef};
 use crate::ids::{MediaId, PhoneNumberId};
-use crate::storage::{ObjectHead, ObjectStore, StoreError};
+use crate::storage::{ObjectStore, StoreError};
 
 /// A deletion whose ids are valid and complete: ready to be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,12 +52,22 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
     let ObjectItem {
         mut object,
         metadata,
+        decoded_key,
     } = item;
-    let head = match read_metadata(store, &object, &metadata).await {
-        Ok(head) => head,
+    if let (Metadata::HiddenByMarker, Some(decoded), Some(marker)) =
+        (&metadata, decoded_key, object.version_id.as_deref())
+    {
+        match marker_key(store, &object, decoded, marker).await {
+            Ok(Some(key)) => object.key = key,
+            Ok(None) => {}
+            Err(error) => return Resolution::Failed { object, error },
+        }
+    }
+    let found = match read_names(store, config, &object, &metadata).await {
+        Ok(found) => found,
         Err(error) => return Resolution::Failed { object, error },
     };
-    let object_read = match (&metadata, &head) {
+    let object_read = match (&metadata, &found) {
         (Metadata::Current, None) => {
             return Resolution::Skipped {
                 reason: match &object.version_id {
@@ -64,19 +77,14 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
                 object,
             }
         }
-        (Metadata::Current, Some(head)) => {
-            object.version_id = head.version_id.clone();
+        (Metadata::Current, Some(found)) => {
+            object.version_id = found.version_id.clone();
             true
         }
         _ => false,
     };
 
-    let from_metadata = |name: &str| {
-        head.as_ref()
-            .and_then(|h| h.metadata.get(name))
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let from_object = |name: &str| found.as_ref().and_then(|f| f.get(name));
     let captures = config
         .media_key_pattern
         .as_ref()
@@ -87,13 +95,12 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
             .and_then(|c| c.name(group))
             .map(|m| m.as_str().to_owned())
     };
-    let Some(media_id) =
-        from_metadata(&config.media_id_metadata_key).or_else(|| from_key("mediaId"))
+    let Some(media_id) = from_object(&config.media_id_metadata_key).or_else(|| from_key("mediaId"))
     else {
-        let reason = no_media_id_reason(config, &metadata, head.is_some());
+        let reason = no_media_id_reason(config, &metadata, found.is_some());
         return Resolution::Skipped { object, reason };
     };
-    let phone_number_id = from_metadata(&config.phone_number_id_metadata_key)
+    let phone_number_id = from_object(&config.phone_number_id_metadata_key)
         .or_else(|| from_key("originationPhoneNumberId"));
     let request = IdsRequest {
         media_id,
@@ -109,35 +116,98 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
     }
 }
 
-/// The metadata that may be read for `object`, if any survives.
-async fn read_metadata<S: ObjectStore>(
+/// The names an object version carries: its metadata, and its tags when the metadata
+/// names no media id.
+#[derive(Debug)]
+struct Names {
+    /// The version that was read.
+    version_id: Option<String>,
+    metadata: HashMap<String, String>,
+    tags: HashMap<String, String>,
+}
+
+impl Names {
+    /// The value of `name`, metadata first, then tags; blank values count as absent.
+    fn get(&self, name: &str) -> Option<String> {
+        [&self.metadata, &self.tags]
+            .into_iter()
+            .filter_map(|names| names.get(name))
+            .map(|v| v.trim())
+            .find(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+}
+
+/// Reads the names of the version of `object` that may be read, if any survives: its
+/// metadata, then, only when that names no media id, the tags of exactly the same version.
+async fn read_names<S: ObjectStore>(
     store: &S,
+    config: &Config,
     object: &ObjectRef,
     metadata: &Metadata,
-) -> Result<Option<ObjectHead>, StoreError> {
+) -> Result<Option<Names>, StoreError> {
     let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
-    match metadata {
-        Metadata::Gone => Ok(None),
-        Metadata::Current => store.head(bucket, key, object.version_id.as_deref()).await,
+    let version = match metadata {
+        Metadata::Gone => return Ok(None),
+        Metadata::Current => object.version_id.clone(),
         Metadata::HiddenByMarker => {
             let Some(marker) = object.version_id.as_deref() else {
                 return Ok(None);
             };
             match store.version_before_marker(bucket, key, marker).await? {
-                Some(version) => store.head(bucket, key, Some(&version)).await,
-                None => Ok(None),
+                Some(version) => Some(version),
+                None => return Ok(None),
             }
         }
+    };
+    let Some(head) = store.head(bucket, key, version.as_deref()).await? else {
+        return Ok(None);
+    };
+    let mut names = Names {
+        // The version asked for, else the one S3 says it read (None when unversioned).
+        version_id: version.or(head.version_id),
+        metadata: head.metadata,
+        tags: HashMap::new(),
+    };
+    let media_id_in_metadata = names
+        .metadata
+        .get(&config.media_id_metadata_key)
+        .is_some_and(|v| !v.trim().is_empty());
+    if !media_id_in_metadata {
+        names.tags = store.tags(bucket, key, names.version_id.as_deref()).await?;
     }
+    Ok(Some(names))
+}
+
+/// Which key a delete marker delivered by EventBridge belongs to: the key as delivered
+/// when the marker is one of its versions, else its percent-decoded form when the marker
+/// is one of that key's. `None` keeps the delivered key: nothing is chosen on a guess.
+async fn marker_key<S: ObjectStore>(
+    store: &S,
+    object: &ObjectRef,
+    decoded: String,
+    marker: &str,
+) -> Result<Option<String>, StoreError> {
+    let bucket = object.bucket.as_str();
+    if store.is_delete_marker(bucket, &object.key, marker).await? {
+        return Ok(None);
+    }
+    Ok(store
+        .is_delete_marker(bucket, &decoded, marker)
+        .await?
+        .then_some(decoded))
 }
 
 fn no_media_id_reason(config: &Config, metadata: &Metadata, read: bool) -> String {
+    let name = &config.media_id_metadata_key;
     let source = match (metadata, read) {
-        (Metadata::Gone, _) => "the object was permanently deleted, so no metadata survives".into(),
-        (Metadata::HiddenByMarker, false) => {
-            "no earlier version of the key holds metadata".to_owned()
+        (Metadata::Gone, _) => {
+            "the object was permanently deleted, so no metadata or tag survives".into()
         }
-        (_, _) => format!("no x-amz-meta-{} metadata", config.media_id_metadata_key),
+        (Metadata::HiddenByMarker, false) => {
+            "no earlier version of the key holds metadata or tags".to_owned()
+        }
+        (_, _) => format!("no x-amz-meta-{name} metadata and no {name} tag"),
     };
     match config.media_key_pattern {
         Some(_) => format!("no media id: {source}, and the key does not match MEDIA_KEY_PATTERN"),
@@ -206,6 +276,276 @@ mod tests {
         assert_eq!(t.phone_number_id.as_str(), "phone-number-id-given");
         let t = ids(request("abc", None), Some(&default)).unwrap();
         assert_eq!(t.phone_number_id.as_str(), "phone-number-id-default");
+    }
+
+    /// Versions of keys in one bucket, each with metadata and tags; markers have neither.
+    #[derive(Default)]
+    struct FakeStore {
+        /// (key, version id, is a marker, metadata, tags), oldest first.
+        versions: Vec<(String, String, bool, Names)>,
+        calls: std::sync::Mutex<Vec<String>>,
+    }
+
+    fn names(metadata: &[(&str, &str)], tags: &[(&str, &str)]) -> Names {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        Names {
+            version_id: None,
+            metadata: map(metadata),
+            tags: map(tags),
+        }
+    }
+
+    impl FakeStore {
+        fn put(&mut self, key: &str, version: &str, names: Names) {
+            self.versions
+                .push((key.into(), version.into(), false, names));
+        }
+
+        fn mark(&mut self, key: &str, version: &str) {
+            self.versions
+                .push((key.into(), version.into(), true, names(&[], &[])));
+        }
+
+        fn find(&self, key: &str, version: Option<&str>) -> Option<&(String, String, bool, Names)> {
+            self.versions
+                .iter()
+                .rev()
+                .find(|(k, v, _, _)| k == key && version.is_none_or(|want| want == v))
+                .filter(|(_, _, marker, _)| !marker)
+        }
+
+        fn log(&self, call: String) {
+            self.calls.lock().unwrap().push(call);
+        }
+    }
+
+    impl ObjectStore for FakeStore {
+        async fn head(
+            &self,
+            _: &str,
+            key: &str,
+            version: Option<&str>,
+        ) -> Result<Option<crate::storage::ObjectHead>, StoreError> {
+            self.log(format!("head {key} {version:?}"));
+            Ok(self
+                .find(key, version)
+                .map(|(_, v, _, n)| crate::storage::ObjectHead {
+                    version_id: Some(v.clone()),
+                    metadata: n.metadata.clone(),
+                }))
+        }
+
+        async fn tags(
+            &self,
+            _: &str,
+            key: &str,
+            version: Option<&str>,
+        ) -> Result<HashMap<String, String>, StoreError> {
+            self.log(format!("tags {key} {version:?}"));
+            Ok(self
+                .find(key, version)
+                .map(|(_, _, _, n)| n.tags.clone())
+                .unwrap_or_default())
+        }
+
+        async fn is_delete_marker(
+            &self,
+            _: &str,
+            key: &str,
+            version: &str,
+        ) -> Result<bool, StoreError> {
+            Ok(self
+                .versions
+                .iter()
+                .any(|(k, v, marker, _)| k == key && v == version && *marker))
+        }
+
+        async fn version_before_marker(
+            &self,
+            _: &str,
+            key: &str,
+            marker: &str,
+        ) -> Result<Option<String>, StoreError> {
+            let at = self
+                .versions
+                .iter()
+                .position(|(k, v, _, _)| k == key && v == marker);
+            Ok(at.and_then(|at| {
+                self.versions[..at]
+                    .iter()
+                    .rev()
+                    .find(|(k, _, m, _)| k == key && !m)
+                    .map(|(_, v, _, _)| v.clone())
+            }))
+        }
+
+        async fn delete(&self, _: &str, _: &str, _: Option<&str>) -> Result<(), StoreError> {
+            unreachable!("resolving deletes nothing")
+        }
+    }
+
+    fn item(key: &str, version: Option<&str>, metadata: Metadata) -> ObjectItem {
+        ObjectItem::new(
+            ObjectRef {
+                bucket: "media".into(),
+                key: key.into(),
+                version_id: version.map(str::to_owned),
+            },
+            metadata,
+        )
+    }
+
+    async fn resolved(store: &FakeStore, item: ObjectItem) -> Target {
+        let config = Config::from_lookup(|_| None).unwrap();
+        match object(store, &config, item).await {
+            Resolution::Target(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const MEDIA: &str = "whatsapp-media-id";
+    const PHONE: &str = "whatsapp-origination-phone-number-id";
+
+    #[tokio::test]
+    async fn tags_give_the_ids_when_metadata_does_not_and_metadata_wins() {
+        let mut store = FakeStore::default();
+        store.put(
+            "tagged.jpg",
+            "v1",
+            names(&[], &[(MEDIA, "fromtags"), (PHONE, "phone-number-id-t")]),
+        );
+        store.put(
+            "both.jpg",
+            "v1",
+            names(
+                &[(MEDIA, "frommeta"), (PHONE, "phone-number-id-m")],
+                &[(MEDIA, "fromtags")],
+            ),
+        );
+        // A phone number id in metadata and a media id in tags: each id from the first
+        // source that gives it.
+        store.put(
+            "mixed.jpg",
+            "v1",
+            names(
+                &[(PHONE, "phone-number-id-m")],
+                &[(MEDIA, "fromtags"), (PHONE, "phone-number-id-t")],
+            ),
+        );
+
+        let t = resolved(&store, item("tagged.jpg", None, Metadata::Current)).await;
+        assert_eq!(
+            (t.media_id.as_str(), t.phone_number_id.as_str()),
+            ("fromtags", "phone-number-id-t")
+        );
+        assert!(t.object_read);
+
+        let t = resolved(&store, item("both.jpg", None, Metadata::Current)).await;
+        assert_eq!(
+            (t.media_id.as_str(), t.phone_number_id.as_str()),
+            ("frommeta", "phone-number-id-m")
+        );
+
+        let t = resolved(&store, item("mixed.jpg", None, Metadata::Current)).await;
+        assert_eq!(
+            (t.media_id.as_str(), t.phone_number_id.as_str()),
+            ("fromtags", "phone-number-id-m")
+        );
+
+        // Tags are read only when the metadata names no media id, and always of the very
+        // version whose metadata was read.
+        assert_eq!(
+            *store.calls.lock().unwrap(),
+            [
+                "head tagged.jpg None",
+                "tags tagged.jpg Some(\"v1\")",
+                "head both.jpg None",
+                "head mixed.jpg None",
+                "tags mixed.jpg Some(\"v1\")"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_marker_reads_the_tags_of_the_version_it_hid_never_a_newer_one() {
+        let mut store = FakeStore::default();
+        store.put(
+            "race.jpg",
+            "v1",
+            names(&[], &[(MEDIA, "oldmedia"), (PHONE, "phone-number-id-1")]),
+        );
+        store.mark("race.jpg", "m1");
+        store.put(
+            "race.jpg",
+            "v2",
+            names(&[], &[(MEDIA, "newmedia"), (PHONE, "phone-number-id-1")]),
+        );
+        let t = resolved(
+            &store,
+            item("race.jpg", Some("m1"), Metadata::HiddenByMarker),
+        )
+        .await;
+        assert_eq!(t.media_id.as_str(), "oldmedia");
+        assert!(!t.object_read);
+        assert!(store
+            .calls
+            .lock()
+            .unwrap()
+            .contains(&"tags race.jpg Some(\"v1\")".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn a_blank_or_invalid_tag_is_never_taken_for_an_id() {
+        let mut store = FakeStore::default();
+        store.put("blank.jpg", "v1", names(&[(MEDIA, "  ")], &[(MEDIA, " ")]));
+        store.put(
+            "bad.jpg",
+            "v1",
+            names(&[], &[(MEDIA, "not valid"), (PHONE, "phone-number-id-1")]),
+        );
+        let config = Config::from_lookup(|_| None).unwrap();
+        let blank = object(&store, &config, item("blank.jpg", None, Metadata::Current)).await;
+        assert!(
+            matches!(&blank, Resolution::Skipped { reason, .. } if reason.contains("no whatsapp-media-id tag")),
+            "{blank:?}"
+        );
+        let bad = object(&store, &config, item("bad.jpg", None, Metadata::Current)).await;
+        assert!(
+            matches!(&bad, Resolution::Invalid(e) if e.media_id.as_deref() == Some("not valid")),
+            "{bad:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_marker_decides_which_form_of_an_eventbridge_key_it_belongs_to() {
+        let mut store = FakeStore::default();
+        let tags = |id| names(&[], &[(MEDIA, id), (PHONE, "phone-number-id-1")]);
+        store.put("a b.jpg", "v1", tags("decoded"));
+        store.mark("a b.jpg", "m1");
+        store.put("a%20b.jpg", "v2", tags("literal"));
+        store.mark("a%20b.jpg", "m2");
+        let eventbridge = |marker: &str| ObjectItem {
+            decoded_key: Some("a b.jpg".into()),
+            ..item("a%20b.jpg", Some(marker), Metadata::HiddenByMarker)
+        };
+        let t = resolved(&store, eventbridge("m1")).await;
+        assert_eq!(t.media_id.as_str(), "decoded");
+        assert_eq!(t.object.unwrap().key, "a b.jpg");
+        let t = resolved(&store, eventbridge("m2")).await;
+        assert_eq!(t.media_id.as_str(), "literal");
+        assert_eq!(t.object.unwrap().key, "a%20b.jpg");
+        // A marker of neither key: the key stays as delivered, and nothing is found.
+        let config = Config::from_lookup(|_| None).unwrap();
+        let none = object(&store, &config, eventbridge("m9")).await;
+        assert!(
+            matches!(&none, Resolution::Skipped { object, .. } if object.key == "a%20b.jpg"),
+            "{none:?}"
+        );
     }
 
     #[test]

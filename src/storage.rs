@@ -1,5 +1,5 @@
-//! The S3 side: reading an object's metadata (at an exact version), finding the version a
-//! delete marker hid, and deleting exactly one version.
+//! The S3 side: reading an object's metadata and tags (at an exact version), finding the
+//! version a delete marker hid, and deleting exactly one version.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -41,6 +41,24 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         version_id: Option<&str>,
     ) -> impl Future<Output = Result<Option<ObjectHead>, StoreError>> + Send;
+
+    /// GetObjectTagging of exactly `version_id` (the current version when `None`): tag
+    /// names in lower case. Empty when there is no such object or version any more.
+    fn tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> impl Future<Output = Result<HashMap<String, String>, StoreError>> + Send;
+
+    /// Whether `version_id` is a delete marker of exactly `key`: a version id belongs to
+    /// one key, so this tells which key a marker was created for.
+    fn is_delete_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The version of exactly `key` that was current just before the delete marker
     /// `marker_version_id`: the newest version (not a marker) older than it. `Ok(None)`
@@ -104,10 +122,60 @@ impl ObjectStore for S3Store {
                     })
                     .unwrap_or_default(),
             })),
-            // 404: no such key or version. 405: the version is a delete marker. 400 with
-            // a version id: S3's answer for a version id that is not valid for the key.
-            Err(e) if matches!(status_of(&e), Some(404 | 405)) => Ok(None),
-            Err(e) if version_id.is_some() && status_of(&e) == Some(400) => Ok(None),
+            Err(e) if is_absent(&e, version_id) => Ok(None),
+            Err(e) => Err(store_error("HeadObject", e)),
+        }
+    }
+
+    async fn tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let result = self
+            .client
+            .get_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await;
+        match result {
+            Ok(tagging) => Ok(tagging
+                .tag_set()
+                .iter()
+                .map(|tag| (tag.key().to_ascii_lowercase(), tag.value().to_owned()))
+                .collect()),
+            // The version went between HeadObject and this call: it names nothing now.
+            Err(e) if is_absent(&e, version_id) => Ok(HashMap::new()),
+            Err(e) => Err(store_error("GetObjectTagging", e)),
+        }
+    }
+
+    async fn is_delete_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .version_id(version_id)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(false),
+            // S3 answers HeadObject of a delete marker's version id with 405 and
+            // `x-amz-delete-marker: true`.
+            Err(e) if status_of(&e) == Some(405) => Ok(e
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-delete-marker"))
+                == Some("true")),
+            Err(e) if is_absent(&e, Some(version_id)) => Ok(false),
             Err(e) => Err(store_error("HeadObject", e)),
         }
     }
@@ -178,6 +246,17 @@ impl ObjectStore for S3Store {
 
 fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())
+}
+
+/// Whether S3 said that there is no such object or version. 404: no such key or version.
+/// 405: the version is a delete marker. 400 with a version id: S3's answer for a version
+/// id that is not valid for the key.
+fn is_absent<E>(error: &SdkError<E, HttpResponse>, version_id: Option<&str>) -> bool {
+    match status_of(error) {
+        Some(404 | 405) => true,
+        Some(400) => version_id.is_some(),
+        _ => false,
+    }
 }
 
 fn store_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> StoreError

@@ -69,25 +69,42 @@ pub(crate) fn parse(map: &Map<String, Value>) -> Result<BatchJob, EventError> {
 }
 
 fn task_item(task: &Value) -> WorkItem {
-    let bucket = str_at(task, &["s3Bucket"]).or_else(|| {
-        // arn:aws:s3:::bucket
-        str_at(task, &["s3BucketArn"]).and_then(|arn| arn.rsplit_once(":::").map(|(_, b)| b))
-    });
-    let (Some(bucket), Some(raw_key)) = (bucket, str_at(task, &["s3Key"])) else {
-        return WorkItem::invalid(None, "the task lacks s3Key, or s3Bucket / s3BucketArn");
+    let bucket = match (str_at(task, &["s3Bucket"]), str_at(task, &["s3BucketArn"])) {
+        (Some(bucket), _) => Ok(bucket),
+        (None, Some(arn)) => bucket_of_arn(arn),
+        (None, None) => Err("the task has neither s3Bucket nor s3BucketArn".to_owned()),
+    };
+    let bucket = match bucket {
+        Ok(bucket) => bucket,
+        Err(problem) => return WorkItem::invalid(None, problem),
+    };
+    let Some(raw_key) = str_at(task, &["s3Key"]) else {
+        return WorkItem::invalid(None, "the task has no s3Key");
     };
     match decode_key(raw_key) {
-        Ok(key) => WorkItem::Object(ObjectItem {
-            object: ObjectRef {
+        Ok(key) => WorkItem::Object(ObjectItem::new(
+            ObjectRef {
                 bucket: bucket.to_owned(),
                 key,
                 version_id: str_at(task, &["s3VersionId"])
                     .filter(|v| !v.is_empty() && *v != "null")
                     .map(str::to_owned),
             },
-            metadata: Metadata::Current,
-        }),
+            Metadata::Current,
+        )),
         Err(problem) => WorkItem::invalid(None, problem),
+    }
+}
+
+/// The bucket of an S3 bucket ARN: the part after the last `:`, whether the ARN leaves
+/// Region and account empty (`arn:aws:s3:::media`) or not
+/// (`arn:aws:s3:us-east-1:123456789012:media`, as in AWS's own example).
+fn bucket_of_arn(arn: &str) -> Result<&str, String> {
+    match arn.split(':').collect::<Vec<_>>()[..] {
+        ["arn", _, "s3", _, _, .., bucket] if !bucket.is_empty() => Ok(bucket),
+        _ => Err(format!(
+            "s3BucketArn {arn:?} is not an S3 bucket ARN (arn:<partition>:s3:<region>:<account>:<bucket>)"
+        )),
     }
 }
 
@@ -117,6 +134,39 @@ mod tests {
             matches!(&job.tasks[0].item, WorkItem::Object(o) if o.object.key == "café.jpg" && o.object.version_id.is_none())
         );
         assert!(matches!(&job.tasks[1].item, WorkItem::Invalid(_)));
+    }
+
+    #[test]
+    fn bucket_arns_of_every_form() {
+        for (arn, bucket) in [
+            ("arn:aws:s3:::media", Ok("media")),
+            ("arn:aws:s3:us-east-1:123456789012:media", Ok("media")),
+            ("arn:aws-cn:s3:::media.cn", Ok("media.cn")),
+            (
+                "arn:aws-us-gov:s3:us-gov-west-1:123456789012:m-1",
+                Ok("m-1"),
+            ),
+        ] {
+            assert_eq!(bucket_of_arn(arn).map_err(|_: String| ()), bucket, "{arn}");
+        }
+        for bad in [
+            "media",
+            "arn:aws:s3:::",
+            "arn:aws:sqs:::media",
+            "arn:aws:s3",
+        ] {
+            let problem = bucket_of_arn(bad).unwrap_err();
+            assert!(problem.contains(bad) && problem.contains("not an S3 bucket ARN"));
+        }
+        let job = json!({"invocationSchemaVersion": "1.0", "invocationId": "i", "job": {"id": "j"},
+            "tasks": [{"taskId": "t", "s3Key": "a.jpg", "s3VersionId": null,
+                       "s3BucketArn": "arn:aws:s3:us-east-1:123456789012:bucket"},
+                      {"taskId": "u", "s3BucketArn": "arn:aws:s3:::bucket"}]});
+        let job = parse(job.as_object().unwrap()).unwrap();
+        assert!(matches!(&job.tasks[0].item, WorkItem::Object(o) if o.object.bucket == "bucket"));
+        assert!(
+            matches!(&job.tasks[1].item, WorkItem::Invalid(e) if e.problem == "the task has no s3Key")
+        );
     }
 
     #[test]

@@ -121,10 +121,7 @@ fn item_from_map(map: &Map<String, Value>) -> WorkItem {
         }),
         // An object alone: its ids come from its metadata or key.
         (None, Some(object)) if problems.is_empty() && phone_number_id.is_none() => {
-            WorkItem::Object(ObjectItem {
-                object,
-                metadata: Metadata::Current,
-            })
+            WorkItem::Object(ObjectItem::new(object, Metadata::Current))
         }
         (media_id, object) => {
             if media_id.is_none() && problems.is_empty() {
@@ -226,14 +223,14 @@ mod tests {
         let c = custom(json!({"bucket": "media", "key": "in/photo 1.jpg", "versionId": "v1"}));
         assert_eq!(
             c.items,
-            vec![WorkItem::Object(ObjectItem {
-                object: ObjectRef {
+            vec![WorkItem::Object(ObjectItem::new(
+                ObjectRef {
                     bucket: "media".into(),
                     key: "in/photo 1.jpg".into(),
                     version_id: Some("v1".into())
                 },
-                metadata: Metadata::Current,
-            })]
+                Metadata::Current,
+            ))]
         );
         let c = custom(json!({"deletions": [
             {"bucket": "media", "key": "a%20b.jpg"},

@@ -1,5 +1,6 @@
 //! EventBridge `Object Deleted` events from S3. Their keys are used as delivered: AWS
-//! documents no encoding for them.
+//! documents no encoding for them. Their percent-decoded form rides along, for the case
+//! where the delivered key names nothing and the decoded one does.
 
 use serde_json::{Map, Value};
 
@@ -36,14 +37,15 @@ pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
         }];
     }
     let item = match str_at(value, &["detail", "deletion-type"]) {
-        Some("Permanently Deleted") => WorkItem::Object(ObjectItem {
-            object,
-            metadata: Metadata::Gone,
-        }),
+        // Nothing is read for a permanent delete, so nothing could prove which form of
+        // the key was the object: the key pattern sees the key as delivered, never a guess.
+        Some("Permanently Deleted") => WorkItem::Object(ObjectItem::new(object, Metadata::Gone)),
         Some("Delete Marker Created") if object.version_id.is_some() => {
+            let decoded_key = percent_decoded(&object.key);
             WorkItem::Object(ObjectItem {
                 object,
                 metadata: Metadata::HiddenByMarker,
+                decoded_key,
             })
         }
         Some("Delete Marker Created") => WorkItem::invalid(
@@ -56,6 +58,16 @@ pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
         ),
     };
     vec![item]
+}
+
+/// The key percent-decoded (`%XX` only: a `+` stays a `+`), when that is valid UTF-8 and
+/// differs from the key.
+fn percent_decoded(key: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(key)
+        .decode_utf8()
+        .ok()
+        .filter(|decoded| decoded != key)
+        .map(|decoded| decoded.into_owned())
 }
 
 #[cfg(test)]
@@ -85,5 +97,31 @@ mod tests {
         assert!(matches!(&created[..], [WorkItem::Skipped { .. }]));
         let odd = parse(&event("Object Deleted", "Vaporised"));
         assert!(matches!(&odd[..], [WorkItem::Invalid(_)]));
+    }
+
+    #[test]
+    fn keys_stay_as_delivered_with_their_decoded_form_alongside() {
+        let marker = |key: &str| {
+            let mut e = event("Object Deleted", "Delete Marker Created");
+            e["detail"]["object"]["key"] = json!(key);
+            match &parse(&e)[..] {
+                [WorkItem::Object(o)] => (o.object.key.clone(), o.decoded_key.clone()),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            marker("in/photo%201%2B2.jpg"),
+            (
+                "in/photo%201%2B2.jpg".into(),
+                Some("in/photo 1+2.jpg".into())
+            )
+        );
+        // Plain keys, `+` included, and keys that do not decode have no other form.
+        assert_eq!(
+            marker("in/photo 1+2.jpg"),
+            ("in/photo 1+2.jpg".into(), None)
+        );
+        assert_eq!(marker("100%.jpg"), ("100%.jpg".into(), None));
+        assert_eq!(marker("bad%C3%28.jpg"), ("bad%C3%28.jpg".into(), None));
     }
 }

@@ -96,6 +96,22 @@ pub struct ObjectItem {
     pub object: ObjectRef,
     /// Where its metadata may be read.
     pub metadata: Metadata,
+    /// EventBridge only: the key percent-decoded, where that differs from the key as
+    /// delivered (AWS documents no encoding for EventBridge keys). It is the object only
+    /// when the delivered key names nothing and it does: for a delete marker, the marker's
+    /// version id proves which of the two keys it was created for.
+    pub decoded_key: Option<String>,
+}
+
+impl ObjectItem {
+    /// An object whose key is exactly as given.
+    pub fn new(object: ObjectRef, metadata: Metadata) -> Self {
+        Self {
+            object,
+            metadata,
+            decoded_key: None,
+        }
+    }
 }
 
 /// One unit of work produced from an event.

@@ -100,7 +100,7 @@ fn s3_record(record: &Value) -> WorkItem {
             }
         }
     };
-    WorkItem::Object(ObjectItem { object, metadata })
+    WorkItem::Object(ObjectItem::new(object, metadata))
 }
 
 #[cfg(test)]
