@@ -1,8 +1,8 @@
 //! `make demo`: the function's release binary under cargo-lambda's Runtime API emulator,
 //! invoked with every sample in `events/`, against moto's S3 server and the local
 //! social-messaging endpoint (which checks each request's SigV4 signature). Samples that
-//! name S3 objects are staged first: the objects are uploaded with their media ids in
-//! metadata, and deleted where the sample reports a deletion. Nothing in AWS is touched, and
+//! name S3 objects are staged first: the objects are uploaded, then tagged with their media
+//! ids (as users record them), and deleted where the sample reports a deletion. Nothing in AWS is touched, and
 //! everything it starts is stopped when it ends.
 
 #[path = "../tests/support/mod.rs"]

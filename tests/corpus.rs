@@ -1,8 +1,8 @@
 //! Hostile input: every file in `tests/corpus/` (wrong types, missing fields, nulls, deep
 //! nesting, multi-megabyte fields, invalid UTF-8 and percent-encoding, control characters
-//! and CRLF in ids, unknown schema versions) is sent, byte for byte, to the real binary.
-//! Each gets a clear function error or a payload, and the runtime stays up and serves the
-//! next event.
+//! and CRLF in ids, unknown schema versions, tag values that are not valid ids) is sent,
+//! byte for byte, to the real binary, with moto's S3 server behind it. Each gets a clear
+//! function error or a payload, and the runtime stays up and serves the next event.
 
 mod support;
 
@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::endpoint::LocalEndpoint;
+use support::moto::Moto;
 use support::runtime_api::{Answer, Function};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,14 +19,39 @@ async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
     let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
         .await
         .unwrap();
-    // S3 is at a closed port: items that name objects fail cleanly, never hang.
-    let no_s3 = format!("http://127.0.0.1:{}", support::free_port());
+    // The objects the corpus names are tagged with values that are not valid ids; objects in
+    // buckets that do not exist are simply absent.
+    let moto = Moto::start();
+    let s3 = moto.client();
+    support::moto::create_bucket(&s3, "corpus-media", true).await;
+    for (key, media_id, phone) in [
+        (
+            "tags/space in media id.jpg",
+            "not a media id",
+            support::PHONE,
+        ),
+        (
+            "tags/crlf-phone.jpg",
+            "goodmedia",
+            "phone-number-id-a\r\nX-Injected: 1",
+        ),
+        ("tags/101-chars.jpg", &"a".repeat(101), support::PHONE),
+    ] {
+        s3.put_object()
+            .bucket("corpus-media")
+            .key(key)
+            .body(b"media".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        support::moto::tag_ids(&s3, "corpus-media", key, None, media_id, phone).await;
+    }
     let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corpus-function.log");
     let mut function = Function::spawn(
         Path::new(env!("CARGO_BIN_EXE_whatsapp-media-cleanup")),
         &endpoint.url(),
         &[
-            ("AWS_ENDPOINT_URL_S3", &no_s3),
+            ("AWS_ENDPOINT_URL_S3", &moto.url),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
         ],
         &log,
@@ -108,6 +134,28 @@ async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
         .contains("characters long"));
     assert_eq!(response("35-")["summary"]["failed"], 5000);
     assert_eq!(response("31-")["summary"]["failed"], 7);
+    // Tag values that are not valid ids fail as InvalidInput, on every path, and the object
+    // stays.
+    let tagged = response("39-");
+    assert_eq!(tagged["summary"]["failed"], 3, "{tagged}");
+    for result in tagged["results"].as_array().unwrap() {
+        assert_eq!(result["error"]["type"], "InvalidInput", "{result}");
+        assert_eq!(result["attempts"], 0, "{result}");
+    }
+    assert_eq!(
+        response("40-")["results"][0]["resultCode"],
+        "PermanentFailure"
+    );
+    assert!(response("40-")["results"][0]["resultString"]
+        .as_str()
+        .unwrap()
+        .starts_with("InvalidInput"));
+    assert_eq!(
+        support::moto::versions(&s3, "corpus-media", "tags/space in media id.jpg")
+            .await
+            .len(),
+        1
+    );
     // SQS messages that cannot be read are reported for retry and the DLQ.
     assert_eq!(
         response("18-")["batchItemFailures"],

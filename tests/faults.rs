@@ -1,7 +1,7 @@
 //! The fault matrix, against the real binary: the local social-messaging endpoint misbehaves
 //! (every API error, 5xx storms, a hang, a refused connection, a reset mid-response,
-//! `{"success": false}`, empty and HTML bodies), S3 fails (403 and 500 on HeadObject and
-//! ListObjectVersions, a DeleteObject failing after the media is gone, through a proxy in
+//! `{"success": false}`, empty and HTML bodies), S3 fails (403 and 500 on HeadObject,
+//! GetObjectTagging and ListObjectVersions, a DeleteObject failing after the media is gone, through a proxy in
 //! front of moto), and the credentials provider hands out expired credentials. In each case
 //! the payload, the function error and the logs say what happened, no item is dropped, and
 //! a retry of the same event converges.
@@ -445,6 +445,38 @@ async fn s3_failures_are_reported_and_retries_converge() {
     );
     assert_eq!(payload["success"], false);
     faults.heal();
+
+    // GetObjectTagging denied (a role without s3:GetObjectVersionTagging): permanent, and
+    // nothing is sent; a 500 there is retryable, and the retry converges.
+    s3.put_object()
+        .bucket("media")
+        .key("tagged.jpg")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    support::moto::tag_ids(&s3, "media", "tagged.jpg", None, "taggedmedia", PHONE).await;
+    faults.fail(Operation::GetObjectTagging, 403);
+    let payload = response(invoke(json!({"bucket": "media", "key": "tagged.jpg"})).await);
+    let result = &payload["results"][0];
+    assert_eq!(result["error"]["type"], "MetadataLookupFailed", "{result}");
+    assert_eq!(result["error"]["retryable"], false);
+    assert!(result["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("GetObjectTagging"));
+    faults.heal();
+    faults.fail(Operation::GetObjectTagging, 500);
+    let payload = response(invoke(json!({"bucket": "media", "key": "tagged.jpg"})).await);
+    assert_eq!(
+        payload["results"][0]["error"]["retryable"], true,
+        "{payload}"
+    );
+    assert!(endpoint.seen_for("taggedmedia").is_empty());
+    faults.heal();
+    let payload = response(invoke(json!({"bucket": "media", "key": "tagged.jpg"})).await);
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(payload["results"][0]["s3Object"], "deleted", "{payload}");
 
     // DeleteObject fails after the media is gone: a TemporaryFailure; S3's retry converges.
     let version = put("batch-item.jpg").await;

@@ -508,3 +508,185 @@ async fn batch_operations_both_schemas() {
     assert!(f.exists("media", "batch/storm.jpg").await);
     assert!(f.exists("media", "batch/nometa.jpg").await);
 }
+
+impl Fixture {
+    /// Records the ids as tags on an object that exists, the way users do after
+    /// PostWhatsAppMessageMedia returned the media id: PutObjectTagging, no new version.
+    async fn tag(&self, bucket: &str, key: &str, version: Option<&str>, media_id: &str) {
+        support::moto::tag_ids(&self.s3, bucket, key, version, media_id, PHONE).await;
+    }
+}
+
+#[tokio::test]
+async fn ids_recorded_as_tags_after_the_upload_are_found_and_metadata_wins() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    // Upload first, tag once the media id exists: the tag makes no new version.
+    let v1 = f.put("media", "in/tagged.jpg", None).await.unwrap();
+    f.tag("media", "in/tagged.jpg", None, "tagmedia").await;
+    assert_eq!(f.versions("media", "in/tagged.jpg").await, std::slice::from_ref(&v1));
+    // Metadata and tags both naming a media id: metadata wins.
+    f.put("media", "in/both.jpg", Some("metamedia")).await;
+    f.tag("media", "in/both.jpg", None, "tagloses").await;
+
+    let payload = f
+        .invoke(json!({"deletions": [
+            {"bucket": "media", "key": "in/tagged.jpg"},
+            {"bucket": "media", "key": "in/both.jpg"},
+        ]}))
+        .await
+        .unwrap();
+    let results = &payload["results"];
+    assert_eq!(results[0]["outcome"], "deleted", "{payload}");
+    assert_eq!(results[0]["mediaId"], "tagmedia");
+    assert_eq!(results[0]["originationPhoneNumberId"], PHONE);
+    assert_eq!(results[0]["object"]["versionId"], v1.as_str());
+    assert_eq!(results[0]["s3Object"], "deleted");
+    assert_eq!(results[1]["mediaId"], "metamedia", "{payload}");
+    let mut seen = f.media_seen();
+    seen.sort();
+    assert_eq!(seen, ["metamedia", "tagmedia"]);
+    assert!(f.versions("media", "in/tagged.jpg").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_delete_marker_reads_the_tags_of_the_version_it_hid_never_the_one_uploaded_since() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    f.put("media", "race.jpg", None).await;
+    f.tag("media", "race.jpg", None, "oldmedia").await;
+    let marker = f.delete("media", "race.jpg").await.unwrap();
+    // Uploaded and tagged again before the notification is handled.
+    let newer = f.put("media", "race.jpg", None).await.unwrap();
+    f.tag("media", "race.jpg", None, "newmedia").await;
+
+    let payload = f
+        .invoke(json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "race.jpg", Some(&marker))]}))
+        .await
+        .unwrap();
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(payload["results"][0]["mediaId"], "oldmedia");
+    assert_eq!(f.media_seen(), ["oldmedia"]);
+    assert!(f.versions("media", "race.jpg").await.contains(&newer));
+}
+
+#[tokio::test]
+async fn batch_tasks_read_the_tags_of_their_own_version_whatever_their_bucket_arn() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    let v1 = f.put("media", "batch/v.jpg", None).await.unwrap();
+    f.tag("media", "batch/v.jpg", Some(&v1), "firstmedia").await;
+    let v2 = f.put("media", "batch/v.jpg", None).await.unwrap();
+    f.tag("media", "batch/v.jpg", Some(&v2), "secondmedia")
+        .await;
+    // AWS's own example ARN carries a Region and an account.
+    let job = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv-arn", "job": {"id": "j"},
+        "tasks": [{"taskId": "t1", "s3Key": "batch/v.jpg", "s3VersionId": v1,
+                   "s3BucketArn": "arn:aws:s3:us-east-1:123456789012:media"}]});
+    let response = f.invoke(job).await.unwrap();
+    assert_eq!(
+        response["results"][0]["resultCode"], "Succeeded",
+        "{response}"
+    );
+    assert_eq!(f.media_seen(), ["firstmedia"]);
+    // Exactly that version went; the newer one and its media stay.
+    assert_eq!(f.versions("media", "batch/v.jpg").await, [v2]);
+}
+
+#[tokio::test]
+async fn tag_values_that_are_not_valid_ids_fail_as_invalid_input_and_are_never_sent() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    f.put("media", "bad/media.jpg", None).await;
+    f.tag("media", "bad/media.jpg", None, "not a media id")
+        .await;
+    f.put("media", "bad/phone.jpg", None).await;
+    support::moto::put_tags(
+        &f.s3,
+        "media",
+        "bad/phone.jpg",
+        None,
+        &[
+            ("whatsapp-media-id", "goodmedia"),
+            ("whatsapp-origination-phone-number-id", "phone number 1"),
+        ],
+    )
+    .await;
+    let marker = {
+        f.put("media", "bad/marker.jpg", None).await;
+        f.tag("media", "bad/marker.jpg", None, "x".repeat(101).as_str())
+            .await;
+        f.delete("media", "bad/marker.jpg").await.unwrap()
+    };
+
+    let payload = f
+        .invoke(json!({"deletions": [
+            {"bucket": "media", "key": "bad/media.jpg"},
+            {"bucket": "media", "key": "bad/phone.jpg"},
+        ]}))
+        .await
+        .unwrap();
+    for result in payload["results"].as_array().unwrap() {
+        assert_eq!(result["outcome"], "failed", "{payload}");
+        assert_eq!(result["error"]["type"], "InvalidInput", "{payload}");
+        assert_eq!(result["attempts"], 0);
+    }
+    assert!(payload["results"][1]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("originationPhoneNumberId"));
+    let notification = f
+        .invoke(json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "bad/marker.jpg", Some(&marker))]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        notification["results"][0]["error"]["type"], "InvalidInput",
+        "{notification}"
+    );
+    assert!(
+        f.endpoint.seen().is_empty(),
+        "an invalid id reached the network"
+    );
+    assert!(f.exists("media", "bad/media.jpg").await);
+    assert!(f.exists("media", "bad/phone.jpg").await);
+}
+
+#[tokio::test]
+async fn eventbridge_keys_delivered_plain_or_percent_encoded_both_find_the_object() {
+    let f = fixture(&[]).await;
+    f.bucket("media", true).await;
+    let key = "in/photo 1+2.jpg";
+    let event = |delivered: &str, marker: &str| {
+        json!({"version": "0", "detail-type": "Object Deleted", "source": "aws.s3",
+               "account": "123456789012", "region": REGION, "resources": ["arn:aws:s3:::media"],
+               "detail": {"version": "0", "bucket": {"name": "media"},
+                          "object": {"key": delivered, "version-id": marker},
+                          "reason": "DeleteObject", "deletion-type": "Delete Marker Created"}})
+    };
+    for (delivered, media_id) in [
+        ("in/photo 1+2.jpg", "plainform"),
+        ("in/photo%201%2B2.jpg", "encodedform"),
+    ] {
+        f.put("media", key, None).await;
+        f.tag("media", key, None, media_id).await;
+        let marker = f.delete("media", key).await.unwrap();
+        let payload = f.invoke(event(delivered, &marker)).await.unwrap();
+        let result = &payload["results"][0];
+        assert_eq!(result["outcome"], "deleted", "{delivered}: {payload}");
+        assert_eq!(result["mediaId"], media_id);
+        assert_eq!(result["object"]["key"], key, "{payload}");
+    }
+    assert_eq!(f.media_seen(), ["plainform", "encodedform"]);
+
+    // A key that really is spelt with `%20` is found as delivered, even though its decoded
+    // form names an object too: the marker proves which key it belongs to.
+    f.put("media", "a b.jpg", None).await;
+    f.tag("media", "a b.jpg", None, "spacekey").await;
+    f.put("media", "a%20b.jpg", None).await;
+    f.tag("media", "a%20b.jpg", None, "literalkey").await;
+    let marker = f.delete("media", "a%20b.jpg").await.unwrap();
+    f.delete("media", "a b.jpg").await.unwrap();
+    let payload = f.invoke(event("a%20b.jpg", &marker)).await.unwrap();
+    assert_eq!(payload["results"][0]["mediaId"], "literalkey", "{payload}");
+    assert_eq!(payload["results"][0]["object"]["key"], "a%20b.jpg");
+}

@@ -109,3 +109,53 @@ pub async fn versions(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<S
         .filter_map(|v| v.version_id().map(str::to_owned))
         .collect()
 }
+
+/// Replaces the tag set of `key` (at `version`, else the current version) with `tags`.
+pub async fn put_tags(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    tags: &[(&str, &str)],
+) {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let tag_set = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(*k).value(*v).build().expect("tag"))
+        .collect();
+    s3.put_object_tagging()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version.map(str::to_owned))
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(tag_set))
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect("put object tagging");
+}
+
+/// Records the media ids on an object as tags, as the README shows users.
+pub async fn tag_ids(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    media_id: &str,
+    phone_number_id: &str,
+) {
+    put_tags(
+        s3,
+        bucket,
+        key,
+        version,
+        &[
+            ("whatsapp-media-id", media_id),
+            ("whatsapp-origination-phone-number-id", phone_number_id),
+        ],
+    )
+    .await;
+}

@@ -14,6 +14,7 @@ use super::endpoint::read_request;
 pub enum Operation {
     HeadObject,
     ListObjectVersions,
+    GetObjectTagging,
     DeleteObject,
 }
 
@@ -27,6 +28,13 @@ fn operation_of(method: &str, target: &str) -> Option<Operation> {
                 .any(|p| p == "versions" || p.starts_with("versions=")) =>
         {
             Some(Operation::ListObjectVersions)
+        }
+        "GET"
+            if query
+                .split('&')
+                .any(|p| p == "tagging" || p.starts_with("tagging=")) =>
+        {
+            Some(Operation::GetObjectTagging)
         }
         "DELETE" => Some(Operation::DeleteObject),
         _ => None,

@@ -1,6 +1,7 @@
-//! Staging the samples in `events/` against moto: every object a sample names is uploaded
-//! with its media ids in metadata (and deleted again where the sample reports a delete
-//! marker), and the sample's version ids are replaced by the ones moto assigned.
+//! Staging the samples in `events/` against moto: every object a sample names is uploaded,
+//! then its media ids are recorded as tags, in the order users live with (the media id only
+//! exists once PostWhatsAppMessageMedia has read the upload); it is deleted again where the
+//! sample reports a delete marker, and the sample's version ids are replaced by moto's.
 
 use std::path::Path;
 
@@ -52,21 +53,22 @@ async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
     }
 }
 
-/// Puts `key` with its media ids in metadata; returns the version id.
+/// Puts `key`, then tags it with its media ids; returns the version id.
 async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
     ensure_bucket(s3, bucket).await;
-    s3.put_object()
+    let version = s3
+        .put_object()
         .bucket(bucket)
         .key(key)
-        .metadata("whatsapp-media-id", media_id_for(key))
-        .metadata("whatsapp-origination-phone-number-id", PHONE)
         .body(b"media".to_vec().into())
         .send()
         .await
         .expect("put object")
         .version_id()
         .unwrap_or_default()
-        .to_owned()
+        .to_owned();
+    super::moto::tag_ids(s3, bucket, key, Some(&version), &media_id_for(key), PHONE).await;
+    version
 }
 
 /// Puts then deletes `key`; returns the delete marker's version id.
@@ -98,10 +100,12 @@ fn patch<'a>(
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            let key = event["detail"]["object"]["key"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            // Delivered as is or percent-encoded: the object is stored under the decoded key.
+            let key = super::sigv4::percent_decode(
+                event["detail"]["object"]["key"]
+                    .as_str()
+                    .unwrap_or_default(),
+            );
             if event["detail"]["deletion-type"] == "Delete Marker Created" {
                 let marker = put_and_delete(s3, &bucket, &key).await;
                 event["detail"]["object"]["version-id"] = Value::String(marker);
@@ -114,7 +118,7 @@ fn patch<'a>(
                     .map(str::to_owned)
                     .unwrap_or_else(|| {
                         let arn = task["s3BucketArn"].as_str().unwrap_or_default();
-                        arn.rsplit(":::").next().unwrap_or_default().to_owned()
+                        arn.rsplit(':').next().unwrap_or_default().to_owned()
                     });
                 let key = form_decode(task["s3Key"].as_str().unwrap_or_default());
                 let version = put(s3, &bucket, &key).await;
