@@ -31,14 +31,24 @@ CARGO_DENY := .tools/bin/cargo-deny
 $(CARGO_DENY):
 	cargo install cargo-deny --version 0.20.2 --locked --root .tools
 
+# The template is linted in both bucket modes: as it is (a bucket is created), and with
+# ExistingBucketName set (an EventBridge rule on a bucket the team already has).
+EXISTING_BUCKET_TEMPLATE := target/template-existing-bucket.yaml
+
 # Everything is built in the release profile, once: the unit, integration and
 # end-to-end tests all run against the same optimised build that users deploy.
 lint: $(TOOLS) $(CARGO_DENY)
 	cargo fmt --check
 	cargo clippy --release --locked --all-targets -- -D warnings
 	$(CARGO_DENY) check licenses bans sources
-	$(VENV)/bin/cfn-lint template.yaml
-	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	mkdir -p target
+	sed '/^  ExistingBucketName:/,/Default:/ s/Default: ""/Default: team-media-bucket/' \
+		template.yaml > $(EXISTING_BUCKET_TEMPLATE)
+	grep -q 'Default: team-media-bucket' $(EXISTING_BUCKET_TEMPLATE)
+	for t in template.yaml $(EXISTING_BUCKET_TEMPLATE); do \
+		$(VENV)/bin/cfn-lint $$t \
+		&& $(VENV)/bin/sam validate --lint --template $$t --region us-east-1 || exit 1; \
+	done
 
 # The arm64 cross build needs the Rust target, and zig, which cargo-lambda finds as the
 # ziglang module of the virtualenv's python (so .venv/bin goes first on PATH). Running the

@@ -524,7 +524,10 @@ async fn ids_recorded_as_tags_after_the_upload_are_found_and_metadata_wins() {
     // Upload first, tag once the media id exists: the tag makes no new version.
     let v1 = f.put("media", "in/tagged.jpg", None).await.unwrap();
     f.tag("media", "in/tagged.jpg", None, "tagmedia").await;
-    assert_eq!(f.versions("media", "in/tagged.jpg").await, std::slice::from_ref(&v1));
+    assert_eq!(
+        f.versions("media", "in/tagged.jpg").await,
+        std::slice::from_ref(&v1)
+    );
     // Metadata and tags both naming a media id: metadata wins.
     f.put("media", "in/both.jpg", Some("metamedia")).await;
     f.tag("media", "in/both.jpg", None, "tagloses").await;

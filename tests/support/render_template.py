@@ -1,0 +1,120 @@
+"""Renders template.yaml as CloudFormation would deploy it, for tests/template.rs.
+
+Usage: render_template.py TEMPLATE [Name=value ...]
+
+The SAM transform is samtranslator's own (from the SAM CLI package), with the given
+parameter values over the template's defaults. Then the conditions are evaluated as
+CloudFormation would: resources and outputs whose condition is false are dropped, Fn::If
+takes its branch, AWS::NoValue disappears, and Ref / Fn::Sub of parameters and pseudo
+parameters are substituted (account 123456789012, us-east-1, partition aws). References to
+resources are left as they are. Prints the result as JSON.
+"""
+
+import json
+import os
+import re
+import sys
+
+from samcli.yamlhelper import yaml_parse
+from samtranslator.translator.transform import transform
+
+PSEUDO = {"AWS::AccountId": "123456789012", "AWS::Region": "us-east-1", "AWS::Partition": "aws"}
+NO_VALUE = object()
+
+
+class NoManagedPolicies:
+    """Inline policies only: nothing needs looking up in IAM."""
+
+    def load(self):
+        return {}
+
+
+def main():
+    path, overrides = sys.argv[1], dict(arg.split("=", 1) for arg in sys.argv[2:])
+    with open(path, encoding="utf-8") as f:
+        template = yaml_parse(f.read())
+    params = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    unknown = set(overrides) - set(params)
+    if unknown:
+        sys.exit(f"unknown parameters: {sorted(unknown)}")
+    params.update(overrides)
+    # As `sam package` leaves it: the code uploaded to S3.
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://artifacts/bootstrap.zip"
+    # samtranslator asks boto3 for the Region; it makes no call.
+    os.environ["AWS_DEFAULT_REGION"] = PSEUDO["AWS::Region"]
+    cfn = transform(template, {**params, **PSEUDO}, NoManagedPolicies())
+    values = {**params, **PSEUDO}
+
+    conditions = {}
+
+    def condition(name):
+        if name not in conditions:
+            conditions[name] = truth(cfn["Conditions"][name])
+        return conditions[name]
+
+    def truth(expr):
+        (fn, args), = expr.items()
+        if fn == "Condition":
+            return condition(args)
+        if fn == "Fn::Equals":
+            a, b = (resolve(x) for x in args)
+            return str(a) == str(b)
+        if fn == "Fn::Not":
+            return not truth(args[0])
+        if fn == "Fn::And":
+            return all(truth(x) for x in args)
+        if fn == "Fn::Or":
+            return any(truth(x) for x in args)
+        raise ValueError(f"not a condition: {expr}")
+
+    def sub(text, variables):
+        def one(m):
+            name = m.group(1)
+            if name in variables:
+                return str(variables[name])
+            if name in values:
+                return str(values[name])
+            return m.group(0)
+
+        return re.sub(r"\$\{([^}!]+)\}", one, text)
+
+    def resolve(node):
+        if isinstance(node, list):
+            return [x for x in (resolve(x) for x in node) if x is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (fn, args), = node.items()
+            if fn == "Fn::If":
+                name, yes, no = args
+                return resolve(yes if condition(name) else no)
+            if fn == "Ref" and args == "AWS::NoValue":
+                return NO_VALUE
+            if fn == "Ref" and args in values:
+                return values[args]
+            if fn == "Fn::Sub":
+                if isinstance(args, str):
+                    return sub(args, {})
+                text, variables = args
+                return sub(text, {k: resolve(v) for k, v in variables.items()})
+        out = {}
+        for key, value in node.items():
+            value = resolve(value)
+            if value is not NO_VALUE:
+                out[key] = value
+        return out
+
+    rendered = {}
+    for section in ("Resources", "Outputs"):
+        rendered[section] = {
+            name: resolve({k: v for k, v in body.items() if k != "Condition"})
+            for name, body in cfn.get(section, {}).items()
+            if "Condition" not in body or condition(body["Condition"])
+        }
+    json.dump(rendered, sys.stdout, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()

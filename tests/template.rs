@@ -1,0 +1,264 @@
+//! template.yaml as CloudFormation would deploy it: rendered by samtranslator (the SAM
+//! transform of the SAM CLI package) with parameter values, and its conditions evaluated
+//! (`tests/support/render_template.py`), in both bucket modes, direct and buffered.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+/// The deployed resources and outputs for these parameter values.
+fn render(params: &[&str]) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make test` (it installs aws-sam-cli into .venv)",
+        python.display()
+    );
+    let out = Command::new(python)
+        .arg(root.join("tests/support/render_template.py"))
+        .arg(root.join("template.yaml"))
+        .args(params)
+        .output()
+        .expect("run render_template.py");
+    assert!(
+        out.status.success(),
+        "render failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
+    t["Resources"]
+        .get(name)
+        .unwrap_or_else(|| panic!("no resource {name}"))
+}
+
+fn has(t: &Value, name: &str) -> bool {
+    t["Resources"].get(name).is_some()
+}
+
+/// Every statement of the function's own inline policies (not SAM's generated ones).
+fn function_statements(t: &Value) -> Vec<Value> {
+    resource(t, "CleanupFunctionRole")["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+        .collect()
+}
+
+fn statement(statements: &[Value], sid: &str) -> Value {
+    statements
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("no statement {sid}"))
+        .clone()
+}
+
+/// The S3 resources the function role may touch.
+fn s3_resources(t: &Value) -> Vec<String> {
+    function_statements(t)
+        .iter()
+        .filter(|s| {
+            let action = s["Action"].to_string();
+            action.contains("s3:")
+        })
+        .flat_map(|s| match &s["Resource"] {
+            Value::Array(r) => r.iter().map(|v| v.as_str().unwrap().to_owned()).collect(),
+            r => vec![r.as_str().unwrap().to_owned()],
+        })
+        .collect()
+}
+
+fn batch_statement(t: &Value, sid: &str) -> Value {
+    let role = resource(t, "BatchOperationsRole");
+    let statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    statement(statements, sid)
+}
+
+fn check_batch_operations_role(t: &Value, manifests: &str, reports: &str) {
+    let role = resource(t, "BatchOperationsRole");
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        trust["Principal"]["Service"],
+        "batchoperations.s3.amazonaws.com"
+    );
+    assert_eq!(trust["Action"], "sts:AssumeRole");
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["aws:SourceAccount"],
+        "123456789012"
+    );
+    let invoke = batch_statement(t, "InvokeCleanup");
+    assert_eq!(invoke["Action"], "lambda:InvokeFunction");
+    assert_eq!(
+        invoke["Resource"][0],
+        json!({"Fn::GetAtt": ["CleanupFunction", "Arn"]})
+    );
+    assert_eq!(
+        batch_statement(t, "ReadManifests")["Resource"],
+        format!("arn:aws:s3:::{manifests}/*")
+    );
+    assert_eq!(
+        batch_statement(t, "WriteReports")["Resource"],
+        format!("arn:aws:s3:::{reports}/*")
+    );
+    assert_eq!(batch_statement(t, "WriteReports")["Action"], "s3:PutObject");
+    assert_eq!(
+        t["Outputs"]["BatchOperationsRoleArn"]["Value"],
+        json!({"Fn::GetAtt": ["BatchOperationsRole", "Arn"]})
+    );
+}
+
+fn check_tag_reads(t: &Value) {
+    let objects = statement(&function_statements(t), "MediaObjects");
+    for action in ["s3:GetObjectTagging", "s3:GetObjectVersionTagging"] {
+        assert!(
+            objects["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(action)),
+            "{objects}"
+        );
+    }
+}
+
+#[test]
+fn by_default_a_versioned_bucket_is_created_and_notifies_the_function() {
+    let t = render(&[]);
+    let bucket_name = "whatsapp-media-123456789012-us-east-1";
+    let bucket = resource(&t, "MediaBucket");
+    assert_eq!(bucket["Properties"]["BucketName"], bucket_name);
+    assert_eq!(
+        bucket["Properties"]["VersioningConfiguration"]["Status"],
+        "Enabled"
+    );
+    assert_eq!(
+        bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"][0]["Event"],
+        "s3:ObjectRemoved:*"
+    );
+    assert!(!has(&t, "ExistingBucketDeletionsRule"));
+    assert!(!has(&t, "ExistingBucketRuleInvokePermission"));
+    assert!(has(&t, "BucketInvokePermission"));
+    for arn in s3_resources(&t) {
+        assert!(
+            arn == format!("arn:aws:s3:::{bucket_name}")
+                || arn == format!("arn:aws:s3:::{bucket_name}/*"),
+            "{arn}"
+        );
+    }
+    check_tag_reads(&t);
+    check_batch_operations_role(&t, bucket_name, bucket_name);
+}
+
+#[test]
+fn an_existing_bucket_is_watched_through_eventbridge_with_iam_for_it_alone() {
+    let t = render(&["ExistingBucketName=team-media"]);
+    assert!(!has(&t, "MediaBucket"), "no bucket may be created");
+    assert!(!has(&t, "BucketInvokePermission"));
+    let rule = resource(&t, "ExistingBucketDeletionsRule");
+    assert_eq!(rule["Type"], "AWS::Events::Rule");
+    assert_eq!(
+        rule["Properties"]["EventPattern"],
+        json!({"source": ["aws.s3"], "detail-type": ["Object Deleted"],
+               "detail": {"bucket": {"name": ["team-media"]}}})
+    );
+    let targets = rule["Properties"]["Targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(
+        targets[0]["Arn"],
+        json!({"Fn::GetAtt": ["CleanupFunction", "Arn"]})
+    );
+    // Events EventBridge cannot deliver are not lost either.
+    assert_eq!(
+        targets[0]["DeadLetterConfig"]["Arn"],
+        json!({"Fn::GetAtt": ["FailedEventsQueue", "Arn"]})
+    );
+    let queue_policy = &resource(&t, "FailedEventsQueuePolicy")["Properties"]["PolicyDocument"];
+    assert_eq!(
+        queue_policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+        json!({"Fn::GetAtt": ["ExistingBucketDeletionsRule", "Arn"]})
+    );
+    let permission = resource(&t, "ExistingBucketRuleInvokePermission");
+    assert_eq!(
+        permission["Properties"]["Principal"],
+        "events.amazonaws.com"
+    );
+    assert_eq!(
+        permission["Properties"]["SourceArn"],
+        json!({"Fn::GetAtt": ["ExistingBucketDeletionsRule", "Arn"]})
+    );
+    let resources = s3_resources(&t);
+    assert_eq!(
+        resources,
+        ["arn:aws:s3:::team-media/*", "arn:aws:s3:::team-media"],
+        "IAM must cover the existing bucket only"
+    );
+    assert_eq!(t["Outputs"]["MediaBucketName"]["Value"], "team-media");
+    check_tag_reads(&t);
+    check_batch_operations_role(&t, "team-media", "team-media");
+    // Nothing still names the bucket the template would otherwise create.
+    assert!(!t.to_string().contains("whatsapp-media-123456789012"));
+}
+
+#[test]
+fn an_existing_bucket_with_the_sqs_buffer_sends_its_events_to_the_queue() {
+    let t = render(&["ExistingBucketName=team-media", "UseSqsBuffer=true"]);
+    assert!(!has(&t, "MediaBucket"));
+    let rule = resource(&t, "ExistingBucketDeletionsRule");
+    let target = &rule["Properties"]["Targets"][0];
+    assert_eq!(target["Arn"], json!({"Fn::GetAtt": ["BufferQueue", "Arn"]}));
+    assert!(!has(&t, "ExistingBucketRuleInvokePermission"));
+    let statements = resource(&t, "BufferQueuePolicy")["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert_eq!(
+        statements[0]["Principal"]["Service"],
+        "events.amazonaws.com"
+    );
+    assert_eq!(
+        statements[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+        json!({"Fn::GetAtt": ["ExistingBucketDeletionsRule", "Arn"]})
+    );
+    let mapping = resource(&t, "BufferQueueMapping");
+    assert_eq!(
+        mapping["Properties"]["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+}
+
+#[test]
+fn a_created_bucket_with_the_sqs_buffer_notifies_the_queue() {
+    let t = render(&["UseSqsBuffer=true"]);
+    let bucket = resource(&t, "MediaBucket");
+    let notifications = &bucket["Properties"]["NotificationConfiguration"];
+    assert!(notifications.get("LambdaConfigurations").is_none());
+    assert_eq!(
+        notifications["QueueConfigurations"][0]["Queue"],
+        json!({"Fn::GetAtt": ["BufferQueue", "Arn"]})
+    );
+    let statements =
+        &resource(&t, "BufferQueuePolicy")["Properties"]["PolicyDocument"]["Statement"];
+    assert_eq!(statements[0]["Principal"]["Service"], "s3.amazonaws.com");
+    assert!(!has(&t, "ExistingBucketDeletionsRule"));
+}
+
+#[test]
+fn batch_operations_manifests_and_reports_may_live_in_buckets_of_their_own() {
+    let t = render(&[
+        "ExistingBucketName=team-media",
+        "BatchManifestBucketName=team-manifests",
+        "BatchReportBucketName=team-reports",
+    ]);
+    check_batch_operations_role(&t, "team-manifests", "team-reports");
+    assert_eq!(
+        batch_statement(&t, "BucketLocations")["Resource"],
+        json!(["arn:aws:s3:::team-manifests", "arn:aws:s3:::team-reports"])
+    );
+}
