@@ -17,7 +17,7 @@ ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
 # apt-get needs root; elsewhere use sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo bench fuzz lint tools arm64 arm64-tools clean
+.PHONY: test demo bench fuzz lint tools arm64 arm64-tools readme-tools clean
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -59,10 +59,15 @@ arm64-tools:
 	command -v qemu-aarch64 >/dev/null && test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 \
 		|| ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross)
 
+# tests/readme.rs runs the README's commands, which use jq as users would.
+readme-tools:
+	command -v jq >/dev/null \
+		|| ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq jq)
+
 arm64: $(TOOLS) arm64-tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked
 
-test: lint arm64
+test: lint arm64 readme-tools
 	cargo test --release --locked
 	cargo test --release --locked --test log_hygiene -- --ignored
 

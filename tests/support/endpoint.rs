@@ -5,7 +5,9 @@
 //! with 403 `InvalidSignatureException`, as AWS does), validates the parameters like the
 //! service, and answers DeleteWhatsAppMessageMedia: `{"success": true}` the first time a
 //! media id is deleted, `ResourceNotFoundException` after that. Tests can script other
-//! replies per media id and read back every request it saw.
+//! replies per media id and read back every request it saw. It also answers
+//! PostWhatsAppMessageMedia (an upload from S3) with a new media id, so that the README's
+//! upload-then-record-the-ids steps run against it as written.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -364,11 +366,26 @@ impl State {
                 (k == name).then(|| sigv4::percent_decode(v))
             })
         };
-        let media_id = param("mediaId");
-        let phone_number_id = param("originationPhoneNumberId");
+        let mut media_id = param("mediaId");
+        let mut phone_number_id = param("originationPhoneNumberId");
+        let upload = request.method == "POST" && path == "/v1/whatsapp/media";
+        if upload {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            phone_number_id = body["originationPhoneNumberId"].as_str().map(str::to_owned);
+            media_id = Some(format!(
+                "uploaded{:08}",
+                self.request_ids.fetch_add(1, Ordering::Relaxed)
+            ));
+        }
 
         let reply = if let Err(rejection) = &signature {
             Reply::error(403, rejection.code, &rejection.message)
+        } else if upload {
+            upload_reply(
+                &request.body,
+                media_id.as_deref(),
+                phone_number_id.as_deref(),
+            )
         } else if request.method != "DELETE" || path != "/v1/whatsapp/media" {
             Reply::error(404, "UnknownOperationException", "unknown operation")
         } else if let Some(problem) =
@@ -414,6 +431,29 @@ impl State {
             },
         });
         reply
+    }
+}
+
+/// PostWhatsAppMessageMedia: exactly one source, a valid phone number id; the new media id.
+fn upload_reply(body: &[u8], media_id: Option<&str>, phone: Option<&str>) -> Reply {
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let sources = ["sourceS3File", "sourceS3PresignedUrl"]
+        .iter()
+        .filter(|s| body.get(**s).is_some())
+        .count();
+    let file_ok = body.get("sourceS3PresignedUrl").is_some()
+        || (body["sourceS3File"]["bucketName"].is_string()
+            && body["sourceS3File"]["key"].is_string());
+    if sources != 1 || !file_ok {
+        return Reply::error(
+            400,
+            "InvalidParametersException",
+            "give exactly one of sourceS3File {bucketName, key} and sourceS3PresignedUrl",
+        );
+    }
+    match invalid_params(media_id, phone) {
+        Some(problem) => Reply::error(400, "ValidationException", &problem),
+        None => Reply::body(200, &serde_json::json!({ "mediaId": media_id }).to_string()),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod endpoint;
 pub mod lambda;
 pub mod moto;
+pub mod record_ids;
 pub mod runtime_api;
 pub mod s3_faults;
 pub mod samples;

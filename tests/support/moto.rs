@@ -138,7 +138,7 @@ pub async fn put_tags(
         .expect("put object tagging");
 }
 
-/// Records the media ids on an object as tags, as the README shows users.
+/// Records the media ids on an object as tags, with the README's own code.
 pub async fn tag_ids(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
@@ -147,15 +147,7 @@ pub async fn tag_ids(
     media_id: &str,
     phone_number_id: &str,
 ) {
-    put_tags(
-        s3,
-        bucket,
-        key,
-        version,
-        &[
-            ("whatsapp-media-id", media_id),
-            ("whatsapp-origination-phone-number-id", phone_number_id),
-        ],
-    )
-    .await;
+    super::record_ids::record_ids(s3, bucket, key, version, media_id, phone_number_id)
+        .await
+        .expect("record the ids as tags");
 }

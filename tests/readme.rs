@@ -1,0 +1,351 @@
+//! The README's own commands and snippets, run as written: each block marked
+//! `<!-- readme-test: NAME -->` is taken from README.md and run with the AWS CLI and boto3 of
+//! the project's virtualenv against moto's S3 server and the local social-messaging
+//! endpoint, then the function is invoked the way S3 would and must delete the media those
+//! commands recorded. Nothing reaches AWS: every endpoint is local, the credentials are the
+//! tests' own, and no AWS config file is read.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+use support::endpoint::LocalEndpoint;
+use support::moto::Moto;
+use support::{PHONE, REGION};
+use whatsapp_media_cleanup::handler::{self, App};
+use whatsapp_media_cleanup::storage::S3Store;
+use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The fenced block that follows `<!-- readme-test: NAME -->` in README.md.
+fn block(name: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let marker = format!("<!-- readme-test: {name} -->");
+    let after = &readme[readme
+        .find(&marker)
+        .unwrap_or_else(|| panic!("README.md has no {marker}"))..];
+    let start = after.find("```").unwrap();
+    let body = &after[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("\n```").unwrap() + 1].to_owned()
+}
+
+struct Fixture {
+    moto: Moto,
+    s3: aws_sdk_s3::Client,
+    endpoint: LocalEndpoint,
+    app: App<WhatsAppClient, S3Store>,
+    dir: PathBuf,
+}
+
+async fn fixture(name: &str) -> Fixture {
+    let moto = Moto::start();
+    let s3 = moto.client();
+    let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
+        .await
+        .unwrap();
+    let (config, media) = support::media_client(&[], &endpoint.url(), support::SECRET_ACCESS_KEY);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("photo.jpg"), b"\xff\xd8\xff\xe0 a photo").unwrap();
+    Fixture {
+        app: App {
+            config,
+            media,
+            store: S3Store::new(s3.clone()),
+        },
+        s3,
+        endpoint,
+        moto,
+        dir,
+    }
+}
+
+impl Fixture {
+    /// Runs `program` with `args` in the fixture's folder, with the virtualenv first on
+    /// PATH, local endpoints, the tests' credentials and `vars`; returns its stdout.
+    fn run(&self, program: &str, args: &[&str], vars: &[(&str, &str)]) -> String {
+        let venv = root().join(".venv/bin");
+        assert!(
+            venv.join("aws").exists(),
+            "{} is missing: run `make test` (it installs the AWS CLI into .venv)",
+            venv.join("aws").display()
+        );
+        let path = format!(
+            "{}:{}",
+            venv.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let nowhere = self.dir.join("no-aws-config");
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", &self.dir)
+            .env("AWS_CONFIG_FILE", &nowhere)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", support::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", support::SECRET_ACCESS_KEY)
+            .env("AWS_SESSION_TOKEN", support::SESSION_TOKEN)
+            .env("AWS_DEFAULT_REGION", REGION)
+            .env("AWS_REGION", REGION)
+            .env("AWS_ENDPOINT_URL_S3", &self.moto.url)
+            .env("AWS_ENDPOINT_URL_SOCIALMESSAGING", self.endpoint.url())
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs README shell blocks in one bash session, as a user pasting them would.
+    fn shell(&self, blocks: &[&str], vars: &[(&str, &str)]) -> String {
+        let script = blocks.iter().map(|name| block(name)).collect::<String>();
+        self.run("bash", &["-euo", "pipefail", "-c", &script], vars)
+    }
+
+    /// The media ids PostWhatsAppMessageMedia issued.
+    fn uploaded(&self) -> Vec<String> {
+        self.endpoint
+            .seen()
+            .into_iter()
+            .filter(|s| s.method == "POST" && s.status == Some(200))
+            .filter_map(|s| s.media_id)
+            .collect()
+    }
+
+    fn deleted(&self) -> Vec<String> {
+        self.endpoint
+            .seen()
+            .into_iter()
+            .filter(|s| s.method == "DELETE")
+            .filter_map(|s| s.media_id)
+            .collect()
+    }
+
+    async fn tags(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
+        let mut tags: Vec<(String, String)> = self
+            .s3
+            .get_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap()
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        tags.sort();
+        tags
+    }
+
+    /// Deletes the object as a user would, and hands the function S3's notification of it.
+    async fn delete_and_notify(&self, bucket: &str, key: &str) -> Value {
+        let marker = self
+            .s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        let encoded_key = key.replace(' ', "+");
+        let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
+            "awsRegion": REGION, "eventTime": "2026-11-25T10:00:00.000Z",
+            "eventName": "ObjectRemoved:DeleteMarkerCreated",
+            "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket},
+                   "object": {"key": encoded_key, "versionId": marker.version_id().unwrap(),
+                              "sequencer": "0062E99A88DC407460"}}}]});
+        let mut context = Context::default();
+        let deadline = SystemTime::now() + Duration::from_secs(30);
+        context.deadline = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        handler::handle(&self.app, LambdaEvent::new(event, context))
+            .await
+            .unwrap()
+    }
+}
+
+const KEY: &str = "outbound/2026/11/photo 1.jpg";
+
+fn object_vars() -> [(&'static str, &'static str); 3] {
+    [
+        ("BUCKET", "media"),
+        ("KEY", KEY),
+        ("PHONE_NUMBER_ID", PHONE),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_then_tag_with_the_cli_then_delete_and_the_media_is_deleted() {
+    let f = fixture("cli-tags").await;
+    support::moto::create_bucket(&f.s3, "media", true).await;
+    f.shell(&["record-ids-cli"], &object_vars());
+
+    let uploaded = f.uploaded();
+    assert_eq!(
+        uploaded.len(),
+        1,
+        "PostWhatsAppMessageMedia was not called once"
+    );
+    let media_id = &uploaded[0];
+    // The user's own tag is kept; the ids are added; no new version was written.
+    assert_eq!(
+        f.tags("media", KEY).await,
+        [
+            ("team".to_owned(), "marketing".to_owned()),
+            ("whatsapp-media-id".to_owned(), media_id.clone()),
+            (
+                "whatsapp-origination-phone-number-id".to_owned(),
+                PHONE.to_owned()
+            ),
+        ]
+    );
+    assert_eq!(support::moto::versions(&f.s3, "media", KEY).await.len(), 1);
+
+    let payload = f.delete_and_notify("media", KEY).await;
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(payload["results"][0]["mediaId"], media_id.as_str());
+    assert_eq!(f.deleted(), [media_id.clone()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_recorded_as_metadata_by_copying_in_place_are_found_too() {
+    let f = fixture("cli-copy").await;
+    support::moto::create_bucket(&f.s3, "media", true).await;
+    // The copy block goes on from the tagging block's variables, as in one shell.
+    f.shell(&["record-ids-cli", "record-ids-copy-cli"], &object_vars());
+    let media_id = f.uploaded()[0].clone();
+    let head =
+        f.s3.head_object()
+            .bucket("media")
+            .key(KEY)
+            .send()
+            .await
+            .unwrap();
+    let metadata = head.metadata().unwrap();
+    assert_eq!(metadata["whatsapp-media-id"], media_id);
+    assert_eq!(metadata["whatsapp-origination-phone-number-id"], PHONE);
+    assert_eq!(head.content_type(), Some("image/jpeg"));
+    assert_eq!(support::moto::versions(&f.s3, "media", KEY).await.len(), 2);
+
+    let payload = f.delete_and_notify("media", KEY).await;
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(f.deleted(), [media_id]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_snippet_records_the_ids_and_keeps_other_tags() {
+    let f = fixture("python").await;
+    support::moto::create_bucket(&f.s3, "media", true).await;
+    f.run(
+        root().join(".venv/bin/python").to_str().unwrap(),
+        &["-c", &block("record-ids-python")],
+        &object_vars(),
+    );
+    let media_id = f.uploaded()[0].clone();
+    let tags = f.tags("media", KEY).await;
+    assert!(
+        tags.contains(&("team".into(), "marketing".into())),
+        "{tags:?}"
+    );
+    assert!(
+        tags.contains(&("whatsapp-media-id".into(), media_id.clone())),
+        "{tags:?}"
+    );
+    let payload = f.delete_and_notify("media", KEY).await;
+    assert_eq!(
+        payload["results"][0]["mediaId"],
+        media_id.as_str(),
+        "{payload}"
+    );
+}
+
+#[test]
+fn the_rust_snippet_is_the_code_the_tests_run() {
+    let source = std::fs::read_to_string(root().join("tests/support/record_ids.rs")).unwrap();
+    let begin = source.find("// README: begin\n").unwrap() + "// README: begin\n".len();
+    let end = source.find("// README: end").unwrap();
+    assert_eq!(block("record-ids-rust"), source[begin..end]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preparing_an_existing_bucket_keeps_its_other_settings() {
+    let f = fixture("existing-bucket").await;
+    support::moto::create_bucket(&f.s3, "team-media", false).await;
+    // What the team had: a notification of its own and a lifecycle rule of its own.
+    f.run(
+        "aws",
+        &[
+            "s3api",
+            "put-bucket-notification-configuration",
+            "--bucket",
+            "team-media",
+            "--notification-configuration",
+            r#"{"TopicConfigurations": [{"Id": "uploads", "TopicArn": "arn:aws:sns:us-east-1:123456789012:uploads", "Events": ["s3:ObjectCreated:*"]}]}"#,
+        ],
+        &[],
+    );
+    f.run(
+        "aws",
+        &[
+            "s3api",
+            "put-bucket-lifecycle-configuration",
+            "--bucket",
+            "team-media",
+            "--lifecycle-configuration",
+            r#"{"Rules": [{"ID": "tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 1}}]}"#,
+        ],
+        &[],
+    );
+    // Twice: running it again changes nothing.
+    for _ in 0..2 {
+        f.shell(&["existing-bucket-cli"], &[("BUCKET", "team-media")]);
+    }
+    let get = |args: &[&str]| -> Value {
+        let mut all = vec!["s3api"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--bucket", "team-media", "--output", "json"]);
+        serde_json::from_str(&f.run("aws", &all, &[])).unwrap()
+    };
+    assert_eq!(get(&["get-bucket-versioning"])["Status"], "Enabled");
+    let rules = get(&["get-bucket-lifecycle-configuration"])["Rules"].clone();
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["tmp", "expire-noncurrent-versions"], "{rules}");
+    assert_eq!(
+        rules[1]["NoncurrentVersionExpiration"]["NoncurrentDays"],
+        30
+    );
+    let notifications = get(&["get-bucket-notification-configuration"]);
+    assert_eq!(
+        notifications["TopicConfigurations"][0]["Id"], "uploads",
+        "{notifications}"
+    );
+    // moto accepts EventBridgeConfiguration but does not echo it back: what was sent is in
+    // the file the block wrote.
+    let sent: Value =
+        serde_json::from_str(&std::fs::read_to_string(f.dir.join("notification.json")).unwrap())
+            .unwrap();
+    assert_eq!(sent["EventBridgeConfiguration"], json!({}));
+    assert_eq!(sent["TopicConfigurations"][0]["Id"], "uploads");
+}
