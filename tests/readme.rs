@@ -9,16 +9,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
-use support::endpoint::LocalEndpoint;
-use support::moto::Moto;
-use support::{PHONE, REGION};
-use whatsapp_media_cleanup::handler::{self, App};
-use whatsapp_media_cleanup::storage::S3Store;
-use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
+use support::{LocalApp, PHONE, REGION};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -38,33 +31,26 @@ fn block(name: &str) -> String {
 }
 
 struct Fixture {
-    moto: Moto,
-    s3: aws_sdk_s3::Client,
-    endpoint: LocalEndpoint,
-    app: App<WhatsAppClient, S3Store>,
+    local: LocalApp,
+    /// The folder the README's commands run in, with a photo.jpg to upload.
     dir: PathBuf,
 }
 
+impl std::ops::Deref for Fixture {
+    type Target = LocalApp;
+
+    fn deref(&self) -> &LocalApp {
+        &self.local
+    }
+}
+
 async fn fixture(name: &str) -> Fixture {
-    let moto = Moto::start();
-    let s3 = moto.client();
-    let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
-        .await
-        .unwrap();
-    let (config, media) = support::media_client(&[], &endpoint.url(), support::SECRET_ACCESS_KEY);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("photo.jpg"), b"\xff\xd8\xff\xe0 a photo").unwrap();
     Fixture {
-        app: App {
-            config,
-            media,
-            store: S3Store::new(s3.clone()),
-        },
-        s3,
-        endpoint,
-        moto,
+        local: LocalApp::start(&[]).await,
         dir,
     }
 }
@@ -172,12 +158,7 @@ impl Fixture {
             "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket},
                    "object": {"key": encoded_key, "versionId": marker.version_id().unwrap(),
                               "sequencer": "0062E99A88DC407460"}}}]});
-        let mut context = Context::default();
-        let deadline = SystemTime::now() + Duration::from_secs(30);
-        context.deadline = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
-        handler::handle(&self.app, LambdaEvent::new(event, context))
-            .await
-            .unwrap()
+        self.invoke(event).await.unwrap()
     }
 }
 

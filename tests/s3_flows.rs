@@ -1,45 +1,21 @@
 //! S3 in both directions against moto's S3 server, with the real WhatsApp client and the
-//! local social-messaging endpoint: ids from metadata (current, before a delete marker, never
-//! after a permanent delete), from the key pattern, and the S3 object deleted only after its
-//! media, at exactly the version that was read.
+//! local social-messaging endpoint: ids from metadata and tags (current, before a delete
+//! marker, never after a permanent delete), from the key pattern, and the S3 object deleted
+//! only after its media, at exactly the version that was read.
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
-use support::endpoint::{LocalEndpoint, Reply};
-use support::moto::Moto;
-use support::{PHONE, PHONE_ARN, REGION};
-use whatsapp_media_cleanup::handler::{self, App, FunctionError};
-use whatsapp_media_cleanup::storage::S3Store;
-use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
+use support::endpoint::Reply;
+use support::{LocalApp, PHONE, PHONE_ARN, REGION};
 
-struct Fixture {
-    _moto: Moto,
-    s3: aws_sdk_s3::Client,
-    endpoint: LocalEndpoint,
-    app: App<WhatsAppClient, S3Store>,
-}
+/// The handler against moto and the local endpoint; the helpers below stage and inspect.
+type Fixture = LocalApp;
 
 async fn fixture(env: &[(&str, &str)]) -> Fixture {
-    let moto = Moto::start();
-    let s3 = moto.client();
-    let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
-        .await
-        .unwrap();
-    let (config, media) = support::media_client(env, &endpoint.url(), support::SECRET_ACCESS_KEY);
-    Fixture {
-        app: App {
-            config,
-            media,
-            store: S3Store::new(s3.clone()),
-        },
-        s3,
-        endpoint,
-        _moto: moto,
-    }
+    LocalApp::start(env).await
 }
 
 impl Fixture {
@@ -93,13 +69,6 @@ impl Fixture {
             .send()
             .await
             .is_ok()
-    }
-
-    async fn invoke(&self, event: Value) -> Result<Value, FunctionError> {
-        let mut context = Context::default();
-        let deadline = SystemTime::now() + Duration::from_secs(30);
-        context.deadline = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
-        handler::handle(&self.app, LambdaEvent::new(event, context)).await
     }
 
     fn media_seen(&self) -> Vec<String> {

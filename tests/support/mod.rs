@@ -108,3 +108,58 @@ pub fn assert_no_secrets(logs: &str) {
         assert!(!logs.contains(secret), "the logs contain {secret:?}");
     }
 }
+
+/// The handler wired to real parts on loopback: moto's S3 server (through the real
+/// `S3Store`) and the local endpoint (through the real WhatsApp client), with `env`.
+pub struct LocalApp {
+    pub moto: moto::Moto,
+    /// An S3 client for moto, to stage and inspect objects.
+    pub s3: aws_sdk_s3::Client,
+    pub endpoint: endpoint::LocalEndpoint,
+    pub app: whatsapp_media_cleanup::handler::App<
+        whatsapp_media_cleanup::whatsapp::WhatsAppClient,
+        whatsapp_media_cleanup::storage::S3Store,
+    >,
+}
+
+impl LocalApp {
+    /// Starts moto and the local endpoint, and builds the handler's settings from `env`.
+    pub async fn start(env: &[(&str, &str)]) -> Self {
+        let moto = moto::Moto::start();
+        let s3 = moto.client();
+        let endpoint =
+            endpoint::LocalEndpoint::start(0, credentials(), REGION, std::time::Duration::ZERO)
+                .await
+                .expect("local endpoint");
+        let (config, media) = media_client(env, &endpoint.url(), SECRET_ACCESS_KEY);
+        let app = whatsapp_media_cleanup::handler::App {
+            config,
+            media,
+            store: whatsapp_media_cleanup::storage::S3Store::new(s3.clone()),
+        };
+        Self {
+            moto,
+            s3,
+            endpoint,
+            app,
+        }
+    }
+
+    /// Invokes the handler in-process, with 30 seconds to go.
+    pub async fn invoke(
+        &self,
+        event: serde_json::Value,
+    ) -> Result<serde_json::Value, whatsapp_media_cleanup::handler::FunctionError> {
+        let mut context = lambda_runtime::Context::default();
+        let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(30);
+        context.deadline = deadline
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64;
+        whatsapp_media_cleanup::handler::handle(
+            &self.app,
+            lambda_runtime::LambdaEvent::new(event, context),
+        )
+        .await
+    }
+}
