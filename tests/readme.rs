@@ -202,7 +202,7 @@ async fn upload_then_tag_with_the_cli_then_delete_and_the_media_is_deleted() {
     let payload = f.delete_and_notify("media", KEY).await;
     assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
     assert_eq!(payload["results"][0]["mediaId"], media_id.as_str());
-    assert_eq!(f.deleted(), [media_id.clone()]);
+    assert_eq!(f.deleted(), std::slice::from_ref(media_id));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
