@@ -260,7 +260,7 @@ async fn process_item<M: MediaApi, S: ObjectStore>(
             Resolution::Failed { object, error } => ItemResult::lookup_failed(object, &error),
         },
     };
-    log_item(&result, started);
+    crate::item_log::log(&result, started.elapsed());
     result
 }
 
@@ -321,49 +321,6 @@ async fn delete<M: MediaApi, S: ObjectStore>(
     }
 }
 
-/// One log line per item: ids, object, outcome, attempts and latency; never a credential.
-fn log_item(result: &ItemResult, started: Instant) {
-    let latency_ms = started.elapsed().as_millis() as u64;
-    let media_id = result.media_id.as_deref().unwrap_or("");
-    let phone_number_id = result.origination_phone_number_id.as_deref().unwrap_or("");
-    let (bucket, key) = result
-        .object
-        .as_ref()
-        .map_or(("", ""), |o| (o.bucket.as_str(), o.key.as_str()));
-    let outcome = serde_json::to_value(result.outcome).unwrap_or_default();
-    let outcome = outcome.as_str().unwrap_or_default();
-    if !result.failed() {
-        tracing::info!(
-            media_id = ?media_id,
-            origination_phone_number_id = ?phone_number_id,
-            bucket = ?bucket,
-            key = ?key,
-            outcome,
-            reason = result.reason.as_deref(),
-            s3_object = ?result.s3_object,
-            attempts = result.attempts,
-            latency_ms,
-            "media item done"
-        );
-        return;
-    }
-    let error = result.error.as_ref().or(result.s3_error.as_ref());
-    tracing::warn!(
-        media_id = ?media_id,
-        origination_phone_number_id = ?phone_number_id,
-        bucket = ?bucket,
-        key = ?key,
-        outcome,
-        s3_object = ?result.s3_object,
-        attempts = result.attempts,
-        latency_ms,
-        error_type = error.map(|e| e.error_type.as_str()),
-        error_message = error.map(|e| e.message.as_str()),
-        retryable = result.retryable(),
-        "media item failed"
-    );
-}
-
 #[cfg(test)]
 mod fake_tests {
     //! The handler's ordering and reporting with in-memory fakes of both sides, for the
@@ -395,6 +352,7 @@ mod fake_tests {
             DeleteReport {
                 result: Ok(Deleted::Deleted),
                 attempts: 1,
+                latencies: Vec::new(),
             }
         }
     }

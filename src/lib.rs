@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod event;
 pub mod handler;
 pub mod ids;
+pub mod item_log;
 pub mod metrics;
 pub mod report;
 pub mod resolve;

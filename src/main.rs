@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
         Ok(app) => app,
         Err(message) => {
             // Fail the cold start loudly: Lambda reports the init error with this log line.
-            tracing::error!(error = %message, "invalid configuration");
+            tracing::error!(error = %message, "cold start failed");
             return Err(message.into());
         }
     };

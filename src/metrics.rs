@@ -55,10 +55,8 @@ pub fn record_items(results: &[ItemResult]) {
         if result.attempts > 1 {
             counter!("Retries").increment(u64::from(result.attempts - 1));
         }
+        for latency in &result.api_latencies {
+            histogram!("ApiLatency").record(latency.as_secs_f64() * 1000.0);
+        }
     }
-}
-
-/// Records one DeleteWhatsAppMessageMedia request's round trip.
-pub fn record_api_latency(millis: f64) {
-    histogram!("ApiLatency").record(millis);
 }

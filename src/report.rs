@@ -1,5 +1,7 @@
 //! Item results and the result payload (contract, section 6).
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use crate::event::{InvalidItem, ObjectRef};
@@ -21,6 +23,19 @@ pub enum Outcome {
     Failed,
     /// Nothing to do; `reason` says why.
     Skipped,
+}
+
+impl Outcome {
+    /// The outcome in the payload's words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deleted => "deleted",
+            Self::AlreadyDeleted => "alreadyDeleted",
+            Self::DryRun => "dryRun",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
 }
 
 /// A failure, as reported in the payload.
@@ -69,6 +84,18 @@ pub enum S3Object {
     Failed,
 }
 
+impl S3Object {
+    /// What became of the object, in the payload's words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deleted => "deleted",
+            Self::AlreadyAbsent => "alreadyAbsent",
+            Self::Kept => "kept",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 impl From<&MediaError> for ErrorReport {
     fn from(error: &MediaError) -> Self {
         Self {
@@ -110,6 +137,9 @@ pub struct ItemResult {
     /// Why the S3 object could not be deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_error: Option<ErrorReport>,
+    /// The round trip of each request sent, for the metrics; not in the payload.
+    #[serde(skip)]
+    pub api_latencies: Vec<Duration>,
 }
 
 impl ItemResult {
@@ -133,6 +163,7 @@ impl ItemResult {
                 request_id: None,
             }),
             s3_error: None,
+            api_latencies: Vec::new(),
         }
     }
 
@@ -148,6 +179,7 @@ impl ItemResult {
             attempts: 0,
             error: None,
             s3_error: None,
+            api_latencies: Vec::new(),
         }
     }
 
@@ -163,6 +195,7 @@ impl ItemResult {
             attempts: 0,
             error: Some(ErrorReport::s3("MetadataLookupFailed", error)),
             s3_error: None,
+            api_latencies: Vec::new(),
         }
     }
 
@@ -192,7 +225,7 @@ impl ItemResult {
 
     /// A valid item in a dry run: nothing was sent.
     pub fn dry_run(target: Target) -> Self {
-        Self::for_target(target, Outcome::DryRun, 0, None)
+        Self::for_target(target, Outcome::DryRun, 0, None, Vec::new())
     }
 
     /// The end of a deletion that was sent.
@@ -202,7 +235,7 @@ impl ItemResult {
             Ok(Deleted::AlreadyDeleted) => (Outcome::AlreadyDeleted, None),
             Err(e) => (Outcome::Failed, Some(ErrorReport::from(e))),
         };
-        Self::for_target(target, outcome, report.attempts, error)
+        Self::for_target(target, outcome, report.attempts, error, report.latencies)
     }
 
     fn for_target(
@@ -210,6 +243,7 @@ impl ItemResult {
         outcome: Outcome,
         attempts: u32,
         error: Option<ErrorReport>,
+        api_latencies: Vec<Duration>,
     ) -> Self {
         Self {
             media_id: Some(target.media_id.as_str().to_owned()),
@@ -221,6 +255,7 @@ impl ItemResult {
             attempts,
             error,
             s3_error: None,
+            api_latencies,
         }
     }
 }
@@ -392,6 +427,27 @@ mod tests {
     use crate::ids::{MediaId, PhoneNumberId};
 
     #[test]
+    fn words_for_logs_are_the_payload_words() {
+        for outcome in [
+            Outcome::Deleted,
+            Outcome::AlreadyDeleted,
+            Outcome::DryRun,
+            Outcome::Failed,
+            Outcome::Skipped,
+        ] {
+            assert_eq!(json!(outcome), json!(outcome.as_str()));
+        }
+        for s3_object in [
+            S3Object::Deleted,
+            S3Object::AlreadyAbsent,
+            S3Object::Kept,
+            S3Object::Failed,
+        ] {
+            assert_eq!(json!(s3_object), json!(s3_object.as_str()));
+        }
+    }
+
+    #[test]
     fn payload_matches_the_contract_shape() {
         let target = Target {
             media_id: MediaId::parse("3f9a1c").unwrap(),
@@ -409,6 +465,7 @@ mod tests {
                     request_id: Some("r-1".into()),
                 }),
                 attempts: 3,
+                latencies: Vec::new(),
             },
         );
         let deleted = ItemResult::deletion(
@@ -416,6 +473,7 @@ mod tests {
             DeleteReport {
                 result: Ok(Deleted::Deleted),
                 attempts: 1,
+                latencies: Vec::new(),
             },
         );
         let payload = serde_json::to_value(Payload::new(false, vec![failed, deleted])).unwrap();

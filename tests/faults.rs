@@ -59,10 +59,8 @@ fn failure_logged(log: &Path, media_id: &str) -> Value {
     logs.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .find(|l| {
-            l["fields"]["message"] == "media item failed"
-                && l["fields"]["media_id"]
-                    .as_str()
-                    .is_some_and(|m| m.contains(media_id))
+            // A plain value, as CloudWatch Logs Insights filters on it.
+            l["fields"]["message"] == "media item failed" && l["fields"]["media_id"] == media_id
         })
         .unwrap_or_else(|| panic!("no failure logged for {media_id}:\n{logs}"))
 }
@@ -553,9 +551,21 @@ async fn expired_credentials_from_the_provider_are_a_clear_retryable_failure() {
         endpoint.seen().is_empty(),
         "nothing may be sent with expired credentials"
     );
-    assert_eq!(
-        failure_logged(&log, "expired")["fields"]["error_type"],
-        "CredentialsError"
-    );
-    support::assert_no_secrets(&std::fs::read_to_string(&log).unwrap());
+    // Nothing went on the wire: no attempt, no latency, no retry, whatever was tried.
+    assert_eq!(result["attempts"], 0, "{result}");
+    let line = failure_logged(&log, "expired");
+    assert_eq!(line["fields"]["error_type"], "CredentialsError");
+    assert_eq!(line["fields"]["attempts"], 0);
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let emf: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l.get("_aws").is_some())
+        .collect();
+    assert_eq!(emf.len(), 1, "one EMF document per invocation: {logs}");
+    assert_eq!(emf[0]["Failed"], 1, "{}", emf[0]);
+    for metric in ["Retries", "ApiLatency"] {
+        assert!(emf[0].get(metric).is_none(), "{metric} in {}", emf[0]);
+    }
+    support::assert_no_secrets(&logs);
 }

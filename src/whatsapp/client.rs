@@ -2,6 +2,7 @@
 //! with jittered exponential backoff, never past the Lambda deadline.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -33,6 +34,42 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// Why the client could not be built at start-up. Each names the real cause.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A setting is wrong; the message names the variable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The HTTPS client could not be built: most often, no root certificates were found.
+    #[error("the HTTPS client could not be built: {0}")]
+    Https(String),
+}
+
+impl ClientError {
+    fn https(error: reqwest::Error) -> Self {
+        let mut message = error_chain(&error);
+        if message.to_ascii_lowercase().contains("certificate") {
+            message.push_str(
+                " (no root CA certificates could be loaded: install the ca-certificates package \
+                 in the image, or point SSL_CERT_FILE at a PEM bundle)",
+            );
+        }
+        Self::Https(message)
+    }
+}
+
+/// An error and all of its sources, `: `-separated.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
 /// Deletes WhatsApp media through AWS End User Messaging Social. Built once per cold start.
 #[derive(Debug)]
 pub struct WhatsAppClient {
@@ -51,13 +88,13 @@ impl WhatsAppClient {
         config: &Config,
         region: &str,
         credentials: SharedCredentialsProvider,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Self, ClientError> {
         let endpoint = endpoint::resolve(&config.endpoint, region)?;
         let http = reqwest::Client::builder()
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
-            .map_err(|e| ConfigError::new("AWS_ENDPOINT_URL_SOCIALMESSAGING", e.to_string()))?;
+            .map_err(ClientError::https)?;
         Ok(Self {
             http,
             endpoint,
@@ -92,8 +129,12 @@ impl WhatsAppClient {
         (budget >= MIN_ATTEMPT).then(|| budget.min(self.request_timeout))
     }
 
-    /// One signed request, without retries.
-    async fn send(&self, url: &str, timeout: Duration) -> Result<Deleted, MediaError> {
+    /// The signed request: what may fail before anything is sent (credentials, signing).
+    async fn signed_request(
+        &self,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<reqwest::RequestBuilder, MediaError> {
         let credentials = self.credentials.get().await?;
         let signed = self
             .signer
@@ -115,6 +156,15 @@ impl WhatsAppClient {
         for (name, value) in signed.headers {
             request = request.header(name, value);
         }
+        Ok(request)
+    }
+
+    /// Sends one signed request, without retries, and reads the answer.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Deleted, MediaError> {
         let response = request
             .send()
             .await
@@ -151,7 +201,8 @@ impl MediaApi for WhatsAppClient {
     ) -> DeleteReport {
         let url = self.media_url(media_id, phone_number_id);
         let attempts = AtomicU32::new(0);
-        let (url, counter) = (&url, &attempts);
+        let latencies = Mutex::new(Vec::new());
+        let (url, counter, latencies_ref) = (&url, &attempts, &latencies);
         let attempt = move || async move {
             // Every request sent counts against MAX_REQUESTS_PER_SECOND, retries included;
             // a turn that comes too late to finish before the deadline is not waited for.
@@ -172,10 +223,15 @@ impl MediaApi for WhatsAppClient {
                         "no time left before the Lambda deadline to start an attempt".into(),
                     )
                 })?;
+            // Only a request that goes on the wire is an attempt, and only its round trip
+            // is a latency: a credentials or signing failure is neither.
+            let request = self.signed_request(url, timeout).await?;
             counter.fetch_add(1, Ordering::Relaxed);
             let sent = Instant::now();
-            let result = self.send(url, timeout).await;
-            crate::metrics::record_api_latency(sent.elapsed().as_secs_f64() * 1000.0);
+            let result = self.send(request, timeout).await;
+            if let Ok(mut latencies) = latencies_ref.lock() {
+                latencies.push(sent.elapsed());
+            }
             result
         };
         let result = attempt
@@ -201,6 +257,7 @@ impl MediaApi for WhatsAppClient {
         DeleteReport {
             result,
             attempts: attempts.into_inner(),
+            latencies: latencies.into_inner().unwrap_or_default(),
         }
     }
 }
@@ -212,13 +269,5 @@ fn transport_error(error: reqwest::Error, timeout: Duration) -> MediaError {
             timeout.as_millis()
         ));
     }
-    let error = error.without_url();
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    MediaError::Network(message)
+    MediaError::Network(error_chain(&error.without_url()))
 }

@@ -10,9 +10,9 @@ mod response;
 pub mod signing;
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-pub use client::WhatsAppClient;
+pub use client::{ClientError, WhatsAppClient};
 pub use error::MediaError;
 
 use crate::ids::{MediaId, PhoneNumberId};
@@ -31,8 +31,11 @@ pub enum Deleted {
 pub struct DeleteReport {
     /// The outcome, or the last error if every attempt failed.
     pub result: Result<Deleted, MediaError>,
-    /// Requests sent, counting the first.
+    /// Requests that went on the wire, counting the first. A try that failed before
+    /// sending (no credentials, no signature) is not one.
     pub attempts: u32,
+    /// The round trip of each request that went on the wire, in order.
+    pub latencies: Vec<Duration>,
 }
 
 /// The WhatsApp side of a deletion. The real implementation is [`WhatsAppClient`]; unit

@@ -1,0 +1,186 @@
+//! The item log lines of a real run of the release binary, parsed: each field a plain JSON
+//! value that CloudWatch Logs Insights can filter on (`media_id = "..."`), absent fields left
+//! out, and no id, however hostile, able to break a line in either log format.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use support::endpoint::{LocalEndpoint, Reply};
+use support::moto::Moto;
+use support::runtime_api::Function;
+use support::PHONE;
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_whatsapp-media-cleanup"))
+}
+
+fn log_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("item-logs-{name}-function.log"))
+}
+
+/// The fields of every item line in a JSON log, in order.
+fn item_lines(log: &Path) -> Vec<Map<String, Value>> {
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("media item"))
+        })
+        .map(|l| l["fields"].as_object().unwrap().clone())
+        .collect()
+}
+
+/// The line's fields without the latency, which varies.
+fn fixed(mut fields: Map<String, Value>) -> Value {
+    let latency = fields.remove("latency_ms");
+    assert!(
+        latency.as_ref().is_some_and(Value::is_u64),
+        "latency_ms must be a number: {latency:?}"
+    );
+    Value::Object(fields)
+}
+
+/// An event with every kind of item line: a deletion with its object, a failure from the
+/// API, ids that are not valid (CRLF and a NUL among them), and a skipped object.
+fn event() -> Value {
+    json!({"deletions": [
+        {"bucket": "media", "key": "in/photo 1+2.jpg"},
+        {"mediaId": "denied", "originationPhoneNumberId": PHONE},
+        {"mediaId": "bad\r\nX-Injected: 1", "originationPhoneNumberId": "phone-number-id-a\u{0}b"},
+        {"bucket": "media", "key": "in/no-ids.txt"},
+    ]})
+}
+
+async fn stage(moto: &Moto) -> String {
+    let s3 = moto.client();
+    support::moto::create_bucket(&s3, "media", true).await;
+    for key in ["in/photo 1+2.jpg", "in/no-ids.txt"] {
+        s3.put_object()
+            .bucket("media")
+            .key(key)
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let versions = support::moto::versions(&s3, "media", "in/photo 1+2.jpg").await;
+    support::moto::tag_ids(
+        &s3,
+        "media",
+        "in/photo 1+2.jpg",
+        Some(&versions[0]),
+        "c3d4e5",
+        PHONE,
+    )
+    .await;
+    versions[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_item_lines_carry_plain_values_and_leave_absent_fields_out() {
+    let moto = Moto::start();
+    let version = stage(&moto).await;
+    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+        .await
+        .unwrap();
+    endpoint.script("denied", [Reply::error(403, "AccessDeniedException", "no")]);
+    let log = log_path("json");
+    let function = Function::spawn(
+        binary(),
+        &endpoint.url(),
+        &[
+            ("AWS_ENDPOINT_URL_S3", &moto.url),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ],
+        &log,
+    )
+    .await;
+    let (payload, _) = function.api.invoke(event()).await;
+    assert_eq!(payload["summary"]["total"], 4, "{payload}");
+    drop(function);
+
+    let lines = item_lines(&log);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let find = |outcome: &str, needle: &str| {
+        lines
+            .iter()
+            .find(|l| {
+                l["outcome"] == outcome && Value::Object((*l).clone()).to_string().contains(needle)
+            })
+            .unwrap_or_else(|| panic!("no {outcome} line with {needle}: {lines:?}"))
+            .clone()
+    };
+    assert_eq!(
+        fixed(find("deleted", "c3d4e5")),
+        json!({"message": "media item done", "media_id": "c3d4e5",
+               "origination_phone_number_id": PHONE, "bucket": "media",
+               "key": "in/photo 1+2.jpg", "version_id": version, "outcome": "deleted",
+               "s3_object": "deleted", "attempts": 1})
+    );
+    assert_eq!(
+        fixed(find("failed", "denied")),
+        json!({"message": "media item failed", "media_id": "denied",
+               "origination_phone_number_id": PHONE, "outcome": "failed", "attempts": 1,
+               "error_type": "AccessDeniedException", "error_message": "no",
+               "retryable": false})
+    );
+    let invalid = fixed(find("failed", "Injected"));
+    assert_eq!(invalid["media_id"], "bad\\r\\nX-Injected: 1", "{invalid}");
+    assert_eq!(
+        invalid["origination_phone_number_id"],
+        "phone-number-id-a\\u{0}b"
+    );
+    assert_eq!(invalid["error_type"], "InvalidInput");
+    assert_eq!(invalid["attempts"], 0);
+    let skipped = fixed(find("skipped", "no-ids"));
+    assert_eq!(skipped["key"], "in/no-ids.txt");
+    assert!(skipped["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("no media id"));
+    assert!(skipped.get("media_id").is_none(), "{skipped}");
+    assert!(skipped.get("s3_object").is_none(), "{skipped}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crlf_in_an_id_cannot_break_or_forge_a_text_log_line() {
+    let moto = Moto::start();
+    stage(&moto).await;
+    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+        .await
+        .unwrap();
+    let log = log_path("text");
+    let function = Function::spawn(
+        binary(),
+        &endpoint.url(),
+        &[("AWS_ENDPOINT_URL_S3", &moto.url)],
+        &log,
+    )
+    .await;
+    let (payload, _) = function.api.invoke(event()).await;
+    assert_eq!(payload["summary"]["total"], 4, "{payload}");
+    drop(function);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let item_lines: Vec<&str> = text.lines().filter(|l| l.contains("media item")).collect();
+    assert_eq!(item_lines.len(), 4, "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("X-Injected")),
+        "an id forged a log line:\n{text}"
+    );
+    assert!(!text.contains('\0'));
+    assert!(
+        item_lines
+            .iter()
+            .any(|l| l.contains(r#"media_id="bad\\r\\nX-Injected: 1""#)),
+        "{text}"
+    );
+    assert!(item_lines
+        .iter()
+        .any(|l| l.contains(r#"media_id="c3d4e5""#)));
+}
