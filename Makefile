@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Rust and Python 3:
 #   make demo   run the function locally on the sample events (nothing in AWS)
+#   make invoke EVENT=events/<file>.json   the same for one event
 #   make test   every check and test, as CI runs it
 #   make bench  speed, memory, init and size figures (benchmarks/README.md)
 #   make fuzz   the property tests over event parsing and ids, with many more cases
@@ -17,7 +18,7 @@ ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
 # apt-get needs root; elsewhere use sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo bench fuzz lint tools arm64 arm64-tools readme-tools clean
+.PHONY: test demo invoke bench fuzz lint deny-report tools arm64 arm64-tools readme-tools clean
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -40,7 +41,7 @@ EXISTING_BUCKET_TEMPLATE := target/template-existing-bucket.yaml
 lint: $(TOOLS) $(CARGO_DENY)
 	cargo fmt --check
 	cargo clippy --release --locked --all-targets -- -D warnings
-	$(CARGO_DENY) check licenses bans sources
+	$(CARGO_DENY) --log-level error check licenses bans sources
 	mkdir -p target
 	sed '/^  ExistingBucketName:/,/Default:/ s/Default: ""/Default: team-media-bucket/' \
 		template.yaml > $(EXISTING_BUCKET_TEMPLATE)
@@ -49,6 +50,11 @@ lint: $(TOOLS) $(CARGO_DENY)
 		$(VENV)/bin/cfn-lint $$t \
 		&& $(VENV)/bin/sam validate --lint --template $$t --region us-east-1 || exit 1; \
 	done
+
+# make test shows cargo-deny's errors only; this prints its whole report, the duplicate
+# crate versions (warnings, allowed by deny.toml) included.
+deny-report: $(CARGO_DENY)
+	$(CARGO_DENY) check licenses bans sources
 
 # The arm64 cross build needs the Rust target, and zig, which cargo-lambda finds as the
 # ziglang module of the virtualenv's python (so .venv/bin goes first on PATH). Running the
@@ -74,6 +80,13 @@ test: lint arm64 readme-tools
 demo: $(TOOLS)
 	cargo build --release --locked --bins --examples
 	target/release/examples/demo
+
+# One event, locally and safely: `make invoke EVENT=events/custom-ids.json`. The same
+# staging and local endpoints as the demo; no credential of yours is passed on.
+invoke: $(TOOLS)
+	@test -n "$(EVENT)" || (echo 'usage: make invoke EVENT=events/<file>.json' >&2; exit 2)
+	cargo build --release --locked --bins --examples
+	target/release/examples/demo $(EVENT)
 
 # Figures, not assertions: these machines are too noisy for timed tests.
 bench: $(TOOLS) arm64-tools

@@ -2,7 +2,8 @@
 //! invoked with every sample in `events/`, against moto's S3 server and the local
 //! social-messaging endpoint (which checks each request's SigV4 signature). Samples that
 //! name S3 objects are staged first: the objects are uploaded, then tagged with their media
-//! ids (as users record them), and deleted where the sample reports a deletion. Nothing in AWS is touched, and
+//! ids (as users record them), and deleted where the sample reports a deletion. Nothing in
+//! AWS is touched: the endpoints are local and the credentials are the tests' own. And
 //! everything it starts is stopped when it ends.
 
 #[path = "../tests/support/mod.rs"]
@@ -47,11 +48,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("moto S3 server: {}", moto.url);
     println!("function logs: {}\n", lambda.function_log.display());
 
-    let mut samples: Vec<PathBuf> = std::fs::read_dir(root.join("events"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    samples.sort();
+    // `make invoke EVENT=...` names one event; `make demo`, none: every sample.
+    let mut samples: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if samples.is_empty() {
+        samples = std::fs::read_dir(root.join("events"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        samples.sort();
+    }
+    for sample in &samples {
+        if !sample.is_file() {
+            return Err(format!("{}: no such event file", sample.display()).into());
+        }
+    }
     let mut shown = 0;
     for sample in samples {
         let name = sample
@@ -59,7 +69,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        println!("━━ cargo lambda invoke --data-file events/{name}");
+        let shown_path = sample.strip_prefix(root).unwrap_or(&sample);
+        println!(
+            "━━ cargo lambda invoke --data-file {}",
+            shown_path.display()
+        );
         let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sample)?)?;
         let staged = samples::stage(&s3, &raw).await;
         let data_file = if staged.media_ids.is_empty() || raw.get("mediaId").is_some() {
