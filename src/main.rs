@@ -36,6 +36,7 @@ async fn main() -> Result<(), Error> {
 
 async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
+    unset_empty_endpoint_urls();
     // Region and credentials come from aws-config's default chain. Credentials are
     // resolved on first use, so start-up does no network I/O.
     let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
@@ -62,4 +63,20 @@ async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {
         media,
         store,
     })
+}
+
+/// An empty `AWS_ENDPOINT_URL*` means "not set", as everywhere in this function: the
+/// template declares the endpoint variables empty, so that `sam local invoke --env-vars` can
+/// point them at local servers. The AWS SDK would take "" for a URL and fail every S3 call,
+/// so the empty ones are removed before it reads the environment (at start-up, before any
+/// other thread runs).
+fn unset_empty_endpoint_urls() {
+    for (name, value) in std::env::vars_os() {
+        let is_endpoint = name
+            .to_str()
+            .is_some_and(|n| n.starts_with("AWS_ENDPOINT_URL"));
+        if is_endpoint && value.to_str().is_some_and(|v| v.trim().is_empty()) {
+            std::env::remove_var(name);
+        }
+    }
 }

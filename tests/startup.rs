@@ -1,6 +1,8 @@
 //! Start-up errors of the real binary: each stops the cold start with a message that names
 //! the real cause (a missing region, a bad endpoint URL, no root certificates), never a
-//! setting that was not even set.
+//! setting that was not even set. And settings left empty count as unset.
+
+mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -75,4 +77,48 @@ fn missing_root_certificates_are_named_not_blamed_on_an_unset_endpoint() {
 fn a_bad_setting_names_its_variable() {
     let text = failure(&[("AWS_REGION", "us-east-1"), ("MAX_CONCURRENCY", "lots")]);
     assert!(text.contains("MAX_CONCURRENCY"), "{text}");
+}
+
+/// The template declares the endpoint variables empty (so that `sam local --env-vars` can set
+/// them): empty must mean unset, for S3 as for the API, and the next variable in line wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_endpoint_variables_count_as_unset() {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    let moto = support::moto::Moto::start();
+    let s3 = moto.client();
+    support::moto::create_bucket(&s3, "media", true).await;
+    s3.put_object()
+        .bucket("media")
+        .key("a.jpg")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    support::moto::tag_ids(&s3, "media", "a.jpg", None, "emptyvars", support::PHONE).await;
+    let endpoint = support::endpoint::LocalEndpoint::start(
+        0,
+        support::credentials(),
+        support::REGION,
+        Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("startup-empty-vars-function.log");
+    let function = support::runtime_api::Function::spawn(
+        Path::new(env!("CARGO_BIN_EXE_whatsapp-media-cleanup")),
+        &endpoint.url(),
+        &[("AWS_ENDPOINT_URL_S3", ""), ("AWS_ENDPOINT_URL", &moto.url)],
+        &log,
+    )
+    .await;
+    let (payload, _) = function
+        .api
+        .invoke(json!({"bucket": "media", "key": "a.jpg"}))
+        .await;
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(payload["results"][0]["s3Object"], "deleted", "{payload}");
+    assert_eq!(endpoint.seen_for("emptyvars").len(), 1);
 }
