@@ -18,7 +18,7 @@ ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
 # apt-get needs root; elsewhere use sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo invoke bench fuzz lint deny-report tools arm64 arm64-tools readme-tools clean
+.PHONY: test demo invoke bench fuzz lint deny-report tools arm64 arm64-tools readme-tools sam-local clean
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -75,7 +75,22 @@ arm64: $(TOOLS) arm64-tools
 
 test: lint arm64 readme-tools
 	cargo test --release --locked
+	$(MAKE) --no-print-directory sam-local
 	cargo test --release --locked --test log_hygiene -- --ignored
+
+# SAM local, as users first run it (tests/sam_local.rs): Docker, the base image SAM
+# expects (built here: no registry can be reached), `sam build`, then every sample through
+# `sam local invoke`, and boto3 against `sam local start-lambda`. Needs root or sudo
+# (apt-get, dockerd, binfmt_misc). dockerd is stopped afterwards if this started it.
+sam-local: $(TOOLS) arm64-tools
+	tests/sam/docker-up.sh
+	status=0; \
+	tests/sam/base-image.sh \
+	&& PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build < /dev/null \
+	&& cargo test --release --locked --test sam_local -- --ignored \
+	|| status=$$?; \
+	tests/sam/docker-down.sh; \
+	exit $$status
 
 demo: $(TOOLS)
 	cargo build --release --locked --bins --examples

@@ -70,52 +70,11 @@ async fn every_sample_through_the_real_binary() {
     for sample in &samples {
         let name = sample.file_name().unwrap().to_str().unwrap();
         let event: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
-        if !name.starts_with("custom-") || name == "custom-object.json" {
+        if samples::names_objects(name) {
             items += samples::run_and_check(&s3, &endpoint, &log_dir, sample, &invoke).await;
             continue;
         }
-        let p = payload(invoke(sample));
-        let summary = &p["summary"];
-        items += p["results"].as_array().map_or(0, Vec::len);
-        match name {
-            "custom-ids.json" | "custom-arn.json" => {
-                assert_eq!(p["success"], true, "{name}: {p}");
-                assert_eq!(summary["deleted"], 1, "{name}: {p}");
-                let media_id = event["mediaId"].as_str().unwrap();
-                let seen = endpoint.seen_for(media_id);
-                assert_eq!(seen.len(), 1, "{name}");
-                assert_eq!(
-                    seen[0].phone_number_id.as_deref(),
-                    event["originationPhoneNumberId"].as_str()
-                );
-                if name == "custom-arn.json" {
-                    assert!(
-                        seen[0].target.contains("=arn%3Aaws%3Asocial-messaging%3A")
-                            && seen[0].target.contains("%3Aphone-number-id%2F"),
-                        "{}",
-                        seen[0].target
-                    );
-                }
-            }
-            "custom-batch.json" => {
-                assert_eq!(p["success"], false, "{p}");
-                assert_eq!(summary["total"], 3);
-                assert_eq!(summary["deleted"], 2);
-                assert_eq!(summary["failed"], 1);
-                assert_eq!(p["results"][2]["error"]["type"], "InvalidInput");
-                assert!(endpoint.seen_for("not a media id").is_empty());
-            }
-            "custom-dry-run.json" => {
-                assert_eq!(p["dryRun"], true);
-                assert_eq!(summary["dryRun"], 2);
-                for item in event["deletions"].as_array().unwrap() {
-                    assert!(endpoint
-                        .seen_for(item["mediaId"].as_str().unwrap())
-                        .is_empty());
-                }
-            }
-            other => panic!("events/{other} has no expectations here: add them"),
-        }
+        items += samples::check_custom(name, &event, &payload(invoke(sample)), &endpoint);
     }
 
     // A retry of the same event is harmless: the media is already gone.

@@ -28,6 +28,7 @@ fn no_log_of_the_suite_carries_a_credential() {
         "e2e-custom/function.log",
         "arm64/function.log",
         "corpus-function.log",
+        "sam-local/function.log",
     ] {
         assert!(
             logs.iter().any(|l| l.ends_with(expected)),

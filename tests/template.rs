@@ -114,6 +114,15 @@ fn check_batch_operations_role(t: &Value, manifests: &str, reports: &str) {
     );
 }
 
+/// The endpoint variables are declared, empty (unset to the function), so that
+/// `sam local invoke --env-vars` can set them.
+fn check_endpoint_variables(t: &Value) {
+    let variables = &resource(t, "CleanupFunction")["Properties"]["Environment"]["Variables"];
+    for name in ["AWS_ENDPOINT_URL_SOCIALMESSAGING", "AWS_ENDPOINT_URL_S3"] {
+        assert_eq!(variables[name], "", "{name}: {variables}");
+    }
+}
+
 fn check_tag_reads(t: &Value) {
     let objects = statement(&function_statements(t), "MediaObjects");
     for action in ["s3:GetObjectTagging", "s3:GetObjectVersionTagging"] {
@@ -152,6 +161,7 @@ fn by_default_a_versioned_bucket_is_created_and_notifies_the_function() {
         );
     }
     check_tag_reads(&t);
+    check_endpoint_variables(&t);
     check_batch_operations_role(&t, bucket_name, bucket_name);
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod endpoint;
+pub mod forward;
 pub mod lambda;
 pub mod moto;
 pub mod record_ids;

@@ -236,3 +236,56 @@ pub async fn run_and_check(
     }
     items
 }
+
+/// Checks the payload `p` of a custom sample that names its ids (`custom-ids.json`,
+/// `custom-arn.json`, `custom-batch.json`, `custom-dry-run.json`): exactly its media were
+/// sent, as the sample asks. Returns the number of items it holds.
+pub fn check_custom(name: &str, event: &Value, p: &Value, endpoint: &LocalEndpoint) -> usize {
+    let summary = &p["summary"];
+    match name {
+        "custom-ids.json" | "custom-arn.json" => {
+            assert_eq!(p["success"], true, "{name}: {p}");
+            assert_eq!(summary["deleted"], 1, "{name}: {p}");
+            let media_id = event["mediaId"].as_str().unwrap();
+            let seen = endpoint.seen_for(media_id);
+            assert_eq!(seen.len(), 1, "{name}");
+            assert_eq!(
+                seen[0].phone_number_id.as_deref(),
+                event["originationPhoneNumberId"].as_str()
+            );
+            if name == "custom-arn.json" {
+                assert!(
+                    seen[0].target.contains("=arn%3Aaws%3Asocial-messaging%3A")
+                        && seen[0].target.contains("%3Aphone-number-id%2F"),
+                    "{}",
+                    seen[0].target
+                );
+            }
+        }
+        "custom-batch.json" => {
+            assert_eq!(p["success"], false, "{p}");
+            assert_eq!(summary["total"], 3);
+            assert_eq!(summary["deleted"], 2);
+            assert_eq!(summary["failed"], 1);
+            assert_eq!(p["results"][2]["error"]["type"], "InvalidInput");
+            assert!(endpoint.seen_for("not a media id").is_empty());
+        }
+        "custom-dry-run.json" => {
+            assert_eq!(p["dryRun"], true);
+            assert_eq!(summary["dryRun"], 2);
+            for item in event["deletions"].as_array().unwrap() {
+                assert!(endpoint
+                    .seen_for(item["mediaId"].as_str().unwrap())
+                    .is_empty());
+            }
+        }
+        other => panic!("events/{other} has no expectations here: add them"),
+    }
+    p["results"].as_array().map_or(0, Vec::len)
+}
+
+/// Whether a sample names S3 objects to stage (`run_and_check`), rather than ids to check
+/// with `check_custom`.
+pub fn names_objects(name: &str) -> bool {
+    !name.starts_with("custom-") || name == "custom-object.json"
+}
