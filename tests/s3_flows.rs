@@ -662,3 +662,82 @@ async fn eventbridge_keys_delivered_plain_or_percent_encoded_both_find_the_objec
     assert_eq!(payload["results"][0]["mediaId"], "literalkey", "{payload}");
     assert_eq!(payload["results"][0]["object"]["key"], "a%20b.jpg");
 }
+
+/// A Lambda on-failure record, as the failure queue holds it, around `payload`.
+fn failure_record(payload: &Value) -> String {
+    json!({"version": "1.0", "timestamp": "2026-11-25T16:00:00.000Z",
+           "requestContext": {"requestId": "5f0a5b7e-1c2d-4e3f-8a9b-0c1d2e3f4a5b",
+                              "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:cleanup:$LATEST",
+                              "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+           "requestPayload": payload,
+           "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+           "responsePayload": {"errorType": "RetryableFailures", "errorMessage": "1 of 1 items failed"}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn failure_records_redriven_from_the_failure_queue_are_processed() {
+    let f = fixture(&[("MAX_ATTEMPTS", "1")]).await;
+    f.bucket("media", true).await;
+    let mut markers = Vec::new();
+    for (key, media_id) in [
+        ("redrive/s3.jpg", "redrives3"),
+        ("redrive/eb.jpg", "redriveeb"),
+        ("redrive/again.jpg", "redriveagain"),
+    ] {
+        f.put("media", key, None).await;
+        f.tag("media", key, None, media_id).await;
+        markers.push(f.delete("media", key).await.unwrap());
+    }
+    f.endpoint.script(
+        "redriveagain",
+        [Reply::error(500, "InternalServiceException", "still down")],
+    );
+    let s3_event = json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "redrive/s3.jpg", Some(&markers[0]))]});
+    let eventbridge = json!({"version": "0", "source": "aws.s3", "detail-type": "Object Deleted",
+        "detail": {"bucket": {"name": "media"},
+                   "object": {"key": "redrive/eb.jpg", "version-id": markers[1]},
+                   "deletion-type": "Delete Marker Created"}});
+    let again = json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "redrive/again.jpg", Some(&markers[2]))]});
+    let custom = json!({"bucket": "media", "key": "redrive/custom.jpg"});
+    let message = |id: &str, body: String| {
+        json!({"messageId": id, "receiptHandle": "AQEB", "body": body, "attributes": {},
+               "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
+               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:FailedEventsQueue", "awsRegion": REGION})
+    };
+    let response = f
+        .invoke(json!({"Records": [
+            message("m-s3", failure_record(&s3_event)),
+            message("m-eb", failure_record(&eventbridge)),
+            message("m-again", failure_record(&again)),
+            message("m-custom", failure_record(&custom)),
+            // What EventBridge's own dead-letter config puts there: the event itself.
+            message("m-raw-eb", eventbridge.to_string()),
+        ]}))
+        .await
+        .unwrap();
+    // The one that failed again, and the one that may not be redriven this way, stay in the
+    // queue (and reach its dead-letter queue); the rest are done.
+    assert_eq!(
+        response,
+        json!({"batchItemFailures": [{"itemIdentifier": "m-again"}, {"itemIdentifier": "m-custom"}]})
+    );
+    let mut seen = f.media_seen();
+    seen.sort();
+    // The raw EventBridge event came after its record: the media was gone already.
+    assert_eq!(
+        seen,
+        ["redriveagain", "redriveeb", "redriveeb", "redrives3"]
+    );
+    // Notifications report deletions that already happened: no S3 object is touched.
+    assert_eq!(
+        f.s3.list_object_versions()
+            .bucket("media")
+            .send()
+            .await
+            .unwrap()
+            .versions()
+            .len(),
+        3
+    );
+}

@@ -272,3 +272,48 @@ fn batch_operations_manifests_and_reports_may_live_in_buckets_of_their_own() {
         json!(["arn:aws:s3:::team-manifests", "arn:aws:s3:::team-reports"])
     );
 }
+
+#[test]
+fn the_failure_queue_can_be_redriven_with_one_switch_and_is_off_by_default() {
+    for (params, enabled) in [(&[][..], false), (&["RedriveFailedEvents=true"][..], true)] {
+        let t = render(params);
+        let mapping = resource(&t, "FailedEventsRedriveMapping");
+        assert_eq!(mapping["Type"], "AWS::Lambda::EventSourceMapping");
+        assert_eq!(mapping["Properties"]["Enabled"], enabled, "{params:?}");
+        assert_eq!(
+            mapping["Properties"]["EventSourceArn"],
+            json!({"Fn::GetAtt": ["FailedEventsQueue", "Arn"]})
+        );
+        assert_eq!(
+            mapping["Properties"]["FunctionResponseTypes"],
+            json!(["ReportBatchItemFailures"])
+        );
+        // Lambda refuses a mapping whose queue would hand a message out again before the
+        // function's timeout.
+        let queue = &resource(&t, "FailedEventsQueue")["Properties"];
+        let timeout = resource(&t, "CleanupFunction")["Properties"]["Timeout"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap();
+        assert!(
+            queue["VisibilityTimeout"]
+                .as_str()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+                >= timeout
+        );
+        assert_eq!(
+            queue["RedrivePolicy"]["deadLetterTargetArn"],
+            json!({"Fn::GetAtt": ["FailedEventsDeadLetterQueue", "Arn"]})
+        );
+        let consumer = &resource(&t, "FailedEventsConsumerPolicy")["Properties"];
+        assert_eq!(consumer["Roles"], json!([{"Ref": "CleanupFunctionRole"}]));
+        assert_eq!(
+            consumer["PolicyDocument"]["Statement"][0]["Resource"],
+            json!({"Fn::GetAtt": ["FailedEventsQueue", "Arn"]})
+        );
+        assert!(has(&t, "FailedRedrivesAlarm"));
+    }
+}

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod custom;
 pub mod eventbridge;
+pub mod redrive;
 pub mod s3;
 pub mod sqs;
 
@@ -13,7 +14,8 @@ use thiserror::Error;
 /// The shapes this function accepts, named in the error for an event of no known shape.
 const EXPECTED_SHAPES: &str = "an S3 event notification (Records[].eventSource \"aws:s3\", \
      directly or through SNS), an EventBridge \"Object Deleted\" event (source \"aws.s3\"), \
-     SQS messages whose bodies are S3 notifications (Records[].eventSource \"aws:sqs\"), \
+     SQS messages whose bodies are S3 notifications, EventBridge events or Lambda on-failure \
+     records carrying either (Records[].eventSource \"aws:sqs\"), \
      an S3 Batch Operations job (invocationSchemaVersion 1.0 or 2.0 with tasks), \
      or a custom event: {\"mediaId\", \"originationPhoneNumberId\"} and/or {\"bucket\", \"key\", \"versionId\"}, \
      or {\"deletions\": [ ...such items... ]}, each optionally with \"dryRun\" and \"deleteS3Object\"";

@@ -1,9 +1,10 @@
 //! SQS messages whose bodies are S3 event notifications (also through SNS, raw or not, and
-//! EventBridge events routed to the queue).
+//! EventBridge events routed to the queue), or Lambda on-failure records from the failure
+//! queue that carry either (a redrive).
 
 use serde_json::{Map, Value};
 
-use super::{eventbridge, s3, str_at, WorkItem};
+use super::{eventbridge, redrive, s3, str_at, WorkItem};
 
 /// One SQS message and its work, or why its body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +53,9 @@ fn body_items(body: &str) -> Result<Vec<WorkItem>, String> {
         value = serde_json::from_str(message)
             .map_err(|e| format!("the SNS message is not JSON: {e}"))?;
     }
+    if let Some(record) = value.as_object().filter(|map| redrive::matches(map)) {
+        value = redrive::original_event(record)?;
+    }
     let Value::Object(map) = &value else {
         return Err("the body is not a JSON object".into());
     };
@@ -60,7 +64,7 @@ fn body_items(body: &str) -> Result<Vec<WorkItem>, String> {
     } else if eventbridge::matches(map) {
         Ok(eventbridge::parse(&value))
     } else {
-        Err("the body is not an S3 event notification".into())
+        Err("the body is not an S3 event notification, an EventBridge event or a Lambda failure record".into())
     }
 }
 

@@ -150,7 +150,11 @@ async fn patch_record(s3: &aws_sdk_s3::Client, record: &mut Value, staged: &mut 
     if record["eventSource"] == "aws:sqs" {
         let mut body: Value = serde_json::from_str(record["body"].as_str().unwrap_or_default())
             .expect("SQS body JSON");
-        patch(s3, &mut body, staged).await;
+        // A failure record from the failure queue carries the original event.
+        match body.get_mut("requestPayload") {
+            Some(original) => patch(s3, original, staged).await,
+            None => patch(s3, &mut body, staged).await,
+        }
         record["body"] = Value::String(body.to_string());
         return;
     }
