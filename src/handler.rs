@@ -353,6 +353,7 @@ mod fake_tests {
                 result: Ok(Deleted::Deleted),
                 attempts: 1,
                 latencies: Vec::new(),
+                throttles: 0,
             }
         }
     }

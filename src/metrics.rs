@@ -2,7 +2,8 @@
 //!
 //! Namespace `WhatsAppMediaCleanup`, dimension `FunctionName`. Metrics: `Deleted`,
 //! `AlreadyDeleted`, `Failed`, `Skipped`, `DryRun` and `S3DeleteFailed` (counts of items),
-//! `Retries` (requests sent beyond the first, per item), `ApiLatency` (milliseconds per
+//! `Retries` (requests sent beyond the first, per item), `Throttled` (requests the service
+//! throttled), `ApiLatency` (milliseconds per
 //! DeleteWhatsAppMessageMedia request), and `ColdStart` (1 on an instance's first
 //! invocation).
 
@@ -54,6 +55,9 @@ pub fn record_items(results: &[ItemResult]) {
         }
         if result.attempts > 1 {
             counter!("Retries").increment(u64::from(result.attempts - 1));
+        }
+        if result.throttles > 0 {
+            counter!("Throttled").increment(u64::from(result.throttles));
         }
         for latency in &result.api_latencies {
             histogram!("ApiLatency").record(latency.as_secs_f64() * 1000.0);

@@ -140,6 +140,9 @@ pub struct ItemResult {
     /// The round trip of each request sent, for the metrics; not in the payload.
     #[serde(skip)]
     pub api_latencies: Vec<Duration>,
+    /// How many of the requests sent were throttled, for the metrics; not in the payload.
+    #[serde(skip)]
+    pub throttles: u32,
 }
 
 impl ItemResult {
@@ -164,6 +167,7 @@ impl ItemResult {
             }),
             s3_error: None,
             api_latencies: Vec::new(),
+            throttles: 0,
         }
     }
 
@@ -180,6 +184,7 @@ impl ItemResult {
             error: None,
             s3_error: None,
             api_latencies: Vec::new(),
+            throttles: 0,
         }
     }
 
@@ -196,6 +201,7 @@ impl ItemResult {
             error: Some(ErrorReport::s3("MetadataLookupFailed", error)),
             s3_error: None,
             api_latencies: Vec::new(),
+            throttles: 0,
         }
     }
 
@@ -236,6 +242,7 @@ impl ItemResult {
             Err(e) => (Outcome::Failed, Some(ErrorReport::from(e))),
         };
         Self::for_target(target, outcome, report.attempts, error, report.latencies)
+            .with_throttles(report.throttles)
     }
 
     fn for_target(
@@ -256,7 +263,13 @@ impl ItemResult {
             error,
             s3_error: None,
             api_latencies,
+            throttles: 0,
         }
+    }
+
+    fn with_throttles(mut self, throttles: u32) -> Self {
+        self.throttles = throttles;
+        self
     }
 }
 
@@ -466,6 +479,7 @@ mod tests {
                 }),
                 attempts: 3,
                 latencies: Vec::new(),
+                throttles: 0,
             },
         );
         let deleted = ItemResult::deletion(
@@ -474,6 +488,7 @@ mod tests {
                 result: Ok(Deleted::Deleted),
                 attempts: 1,
                 latencies: Vec::new(),
+                throttles: 0,
             },
         );
         let payload = serde_json::to_value(Payload::new(false, vec![failed, deleted])).unwrap();

@@ -10,6 +10,7 @@ use backon::{ExponentialBuilder, Retryable};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::HOST;
 
+use super::adaptive::AdaptiveRate;
 use super::credentials::CachedCredentials;
 use super::endpoint::{self, Endpoint};
 use super::rate::RequestRate;
@@ -78,6 +79,7 @@ pub struct WhatsAppClient {
     signer: Signer,
     credentials: CachedCredentials,
     backoff: ExponentialBuilder,
+    adaptive: AdaptiveRate,
     rate: Option<RequestRate>,
     request_timeout: Duration,
 }
@@ -105,6 +107,7 @@ impl WhatsAppClient {
                 .with_min_delay(BASE_DELAY)
                 .with_max_delay(MAX_DELAY)
                 .with_max_times(config.max_attempts.saturating_sub(1) as usize),
+            adaptive: AdaptiveRate::new(config.max_requests_per_second.map(|n| f64::from(n.get()))),
             rate: config.max_requests_per_second.map(RequestRate::per_second),
             request_timeout: config.request_timeout,
         })
@@ -201,15 +204,24 @@ impl MediaApi for WhatsAppClient {
     ) -> DeleteReport {
         let url = self.media_url(media_id, phone_number_id);
         let attempts = AtomicU32::new(0);
+        let throttles = AtomicU32::new(0);
         let latencies = Mutex::new(Vec::new());
-        let (url, counter, latencies_ref) = (&url, &attempts, &latencies);
+        let (url, counter, throttle_count, latencies_ref) =
+            (&url, &attempts, &throttles, &latencies);
         let attempt = move || async move {
-            // Every request sent counts against MAX_REQUESTS_PER_SECOND, retries included;
-            // a turn that comes too late to finish before the deadline is not waited for.
+            // Every request waits its turn at the instance's adaptive rate (shared by all
+            // its items, retries included), then under MAX_REQUESTS_PER_SECOND; a turn that
+            // comes too late to finish before the deadline is not waited for.
+            let latest_start = deadline
+                .checked_sub(REPORT_MARGIN + MIN_ATTEMPT)
+                .unwrap_or_else(Instant::now);
+            if !self.adaptive.acquire(latest_start).await {
+                return Err(MediaError::Timeout(
+                    "the adaptive rate, lowered by throttles, leaves no turn before the Lambda deadline"
+                        .into(),
+                ));
+            }
             if let Some(rate) = &self.rate {
-                let latest_start = deadline
-                    .checked_sub(REPORT_MARGIN + MIN_ATTEMPT)
-                    .unwrap_or_else(Instant::now);
                 if !rate.wait_until_ready(latest_start).await {
                     return Err(MediaError::Timeout(
                         "MAX_REQUESTS_PER_SECOND leaves no turn before the Lambda deadline".into(),
@@ -231,6 +243,18 @@ impl MediaApi for WhatsAppClient {
             let result = self.send(request, timeout).await;
             if let Ok(mut latencies) = latencies_ref.lock() {
                 latencies.push(sent.elapsed());
+            }
+            // Only an answer teaches the rate: a throttle lowers it, anything else lets it
+            // grow. A timeout or a dropped connection says nothing about the quota.
+            match &result {
+                Ok(_) => self.adaptive.on_response(false, sent),
+                Err(e) if e.http_status().is_some() => {
+                    if e.is_throttle() {
+                        throttle_count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    self.adaptive.on_response(e.is_throttle(), sent);
+                }
+                Err(_) => {}
             }
             result
         };
@@ -258,6 +282,7 @@ impl MediaApi for WhatsAppClient {
             result,
             attempts: attempts.into_inner(),
             latencies: latencies.into_inner().unwrap_or_default(),
+            throttles: throttles.into_inner(),
         }
     }
 }

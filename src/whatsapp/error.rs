@@ -53,6 +53,12 @@ impl MediaError {
         }
     }
 
+    /// Whether the service throttled the request: `ThrottledRequestException`, or any 429.
+    pub fn is_throttle(&self) -> bool {
+        matches!(self, Self::Service { code, status, .. }
+            if code == "ThrottledRequestException" || *status == 429)
+    }
+
     /// The HTTP status of the response, when there was one.
     pub fn http_status(&self) -> Option<u16> {
         match self {

@@ -1,6 +1,7 @@
 //! DeleteWhatsAppMessageMedia: the signed DELETE, its error mapping, and retries within the
 //! Lambda deadline.
 
+mod adaptive;
 mod client;
 mod credentials;
 pub mod endpoint;
@@ -36,6 +37,8 @@ pub struct DeleteReport {
     pub attempts: u32,
     /// The round trip of each request that went on the wire, in order.
     pub latencies: Vec<Duration>,
+    /// How many of those the service throttled.
+    pub throttles: u32,
 }
 
 /// The WhatsApp side of a deletion. The real implementation is [`WhatsAppClient`]; unit
