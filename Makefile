@@ -2,7 +2,7 @@
 #   make demo   run the function locally on the sample events (nothing in AWS)
 #   make invoke EVENT=events/<file>.json   the same for one event
 #   make test   every check and test, as CI runs it
-#   make bench  speed, memory, init and size figures (benchmarks/README.md)
+#   make bench  speed, memory, init and size figures, and the fleet table (benchmarks/README.md)
 #   make fuzz   the property tests over event parsing and ids, with many more cases
 # Each installs what it needs into .venv (cargo-lambda, moto, cfn-lint, aws-sam-cli).
 
@@ -108,6 +108,7 @@ bench: $(TOOLS) arm64-tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked --output-format zip
 	cargo build --release --locked --bins --examples
 	target/release/examples/bench
+	target/release/examples/fleet
 
 # cargo-fuzz needs a nightly toolchain; proptest does the same job on stable. make test
 # runs its default 256 cases per property as a smoke run; this runs 500,000 (a few minutes).

@@ -79,6 +79,8 @@ pub struct Seen {
     pub phone_number_id: Option<String>,
     /// The status the endpoint answered with (`None` for hang and close).
     pub status: Option<u16>,
+    /// When the request was answered.
+    pub at: std::time::Instant,
 }
 
 impl Seen {
@@ -429,6 +431,7 @@ impl State {
                 Reply::Http { status, .. } => Some(*status),
                 _ => None,
             },
+            at: std::time::Instant::now(),
         });
         reply
     }

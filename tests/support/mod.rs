@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod endpoint;
+pub mod fleet;
 pub mod forward;
 pub mod lambda;
 pub mod moto;

@@ -1,0 +1,65 @@
+//! `make bench`, fleet part: K instances of the release binary, fed as Lambda feeds them
+//! (direct S3 notifications, and SQS batches), against one endpoint that enforces the
+//! account's 100 requests a second with a 50 ms round trip (`tests/support/fleet.rs`).
+//! Prints, for K = 8, 16 and 32, the wall time over N / quota, the throttled share (all, and
+//! after the first 5 s), deletions, and what was lost.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::fleet::{self, Feed};
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    // FLEET_BINARY runs another build (say, an earlier commit's) for a before/after table.
+    let binary: PathBuf = std::env::var_os("FLEET_BINARY")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.join("whatsapp-media-cleanup"))
+        })
+        .filter(|b| b.exists())
+        .expect("the release binary beside target/release/examples: run `make bench`");
+    let objects: usize = std::env::var("FLEET_OBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let log_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fleet");
+    println!(
+        "fleet: {objects} deletions a run, quota {} requests/s, latency {} ms, template defaults: \
+         MaxConcurrency {}, MaxRequestsPerSecond {}, MaxAttempts {}",
+        fleet::QUOTA,
+        fleet::LATENCY.as_millis(),
+        fleet::template_default("MaxConcurrency"),
+        fleet::template_default("MaxRequestsPerSecond"),
+        fleet::template_default("MaxAttempts"),
+    );
+    println!(
+        "| feed | K | wall s | wall / (N / quota) | throttled, all | throttled, after {} s | deleted | lost |",
+        fleet::WARM_UP.as_secs()
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let sizes: Vec<usize> = std::env::var("FLEET_INSTANCES")
+        .unwrap_or_else(|_| "8,16,32".into())
+        .split(',')
+        .filter_map(|k| k.trim().parse().ok())
+        .collect();
+    for feed in [Feed::Direct, Feed::Sqs] {
+        for &instances in &sizes {
+            let f = fleet::run(&binary, &log_dir, feed, instances, objects).await;
+            println!(
+                "| {:?} | {} | {:.1} | {:.2} | {:.1}% | {:.1}% | {} | {} |",
+                f.feed,
+                f.instances,
+                f.wall.as_secs_f64(),
+                f.ratio(),
+                100.0 * f.throttled_share(),
+                100.0 * f.steady_throttled_share(),
+                f.deleted,
+                f.lost
+            );
+        }
+    }
+}
