@@ -317,3 +317,43 @@ fn the_failure_queue_can_be_redriven_with_one_switch_and_is_off_by_default() {
         assert!(has(&t, "FailedRedrivesAlarm"));
     }
 }
+
+#[test]
+fn a_dashboard_shows_a_bulk_run_and_reserved_concurrency_is_one_parameter() {
+    let t = render(&[]);
+    let body = resource(&t, "Dashboard")["Properties"]["DashboardBody"]
+        .as_str()
+        .expect("the dashboard body, substituted")
+        .to_owned();
+    let dashboard: Value = serde_json::from_str(&body).expect("the dashboard body is JSON");
+    let widgets = dashboard["widgets"].as_array().unwrap();
+    let metrics = widgets
+        .iter()
+        .map(|w| w["properties"]["metrics"].to_string())
+        .collect::<String>();
+    for name in [
+        "Deleted",
+        "AlreadyDeleted",
+        "Failed",
+        "S3DeleteFailed",
+        "Throttled",
+        "Retries",
+        "ApiLatency",
+        "ApproximateNumberOfMessagesVisible",
+        "ConcurrentExecutions",
+    ] {
+        assert!(
+            metrics.contains(&format!("\"{name}\"")),
+            "{name} is not on the dashboard"
+        );
+    }
+    for percentile in ["p50", "p90", "p99"] {
+        assert!(metrics.contains(percentile), "{percentile}");
+    }
+    assert!(body.contains("\"region\": \"us-east-1\""));
+
+    let function = |t: &Value| resource(t, "CleanupFunction")["Properties"].clone();
+    assert!(function(&t).get("ReservedConcurrentExecutions").is_none());
+    let capped = render(&["ReservedConcurrency=6"]);
+    assert_eq!(function(&capped)["ReservedConcurrentExecutions"], "6");
+}
