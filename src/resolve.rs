@@ -169,11 +169,8 @@ async fn read_names<S: ObjectStore>(
         metadata: head.metadata,
         tags: HashMap::new(),
     };
-    let media_id_in_metadata = names
-        .metadata
-        .get(&config.media_id_metadata_key)
-        .is_some_and(|v| !v.trim().is_empty());
-    if !media_id_in_metadata {
+    // No tags are read yet, so this asks the metadata alone.
+    if names.get(&config.media_id_metadata_key).is_none() {
         names.tags = store.tags(bucket, key, names.version_id.as_deref()).await?;
     }
     Ok(Some(names))

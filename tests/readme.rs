@@ -143,20 +143,13 @@ impl Fixture {
 
     /// Deletes the object as a user would, and hands the function S3's notification of it.
     async fn delete_and_notify(&self, bucket: &str, key: &str) -> Value {
-        let marker = self
-            .s3
-            .delete_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
+        let marker = self.delete(bucket, key).await.expect("a delete marker");
         let encoded_key = key.replace(' ', "+");
         let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
             "awsRegion": REGION, "eventTime": "2026-11-25T10:00:00.000Z",
             "eventName": "ObjectRemoved:DeleteMarkerCreated",
             "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket},
-                   "object": {"key": encoded_key, "versionId": marker.version_id().unwrap(),
+                   "object": {"key": encoded_key, "versionId": marker,
                               "sequencer": "0062E99A88DC407460"}}}]});
         self.invoke(event).await.unwrap()
     }

@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use support::endpoint::Reply;
 use support::{LocalApp, PHONE, PHONE_ARN, REGION};
@@ -39,21 +37,6 @@ impl Fixture {
         // No pause between writes: versions written within the same second must still be
         // told apart (S3 lists timestamps to the second).
         put.send().await.unwrap().version_id().map(str::to_owned)
-    }
-
-    /// Deletes the current object (a delete marker in a versioned bucket); returns the
-    /// marker's version id.
-    async fn delete(&self, bucket: &str, key: &str) -> Option<String> {
-        let out = self
-            .s3
-            .delete_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        out.version_id().map(str::to_owned)
     }
 
     /// The version ids (not markers) that exist for exactly `key`.

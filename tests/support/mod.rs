@@ -147,6 +147,21 @@ impl LocalApp {
         }
     }
 
+    /// Deletes the current object (a delete marker in a versioned bucket); returns the
+    /// marker's version id.
+    pub async fn delete(&self, bucket: &str, key: &str) -> Option<String> {
+        let out = self
+            .s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("delete object");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        out.version_id().map(str::to_owned)
+    }
+
     /// Invokes the handler in-process, with 30 seconds to go.
     pub async fn invoke(
         &self,
