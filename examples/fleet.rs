@@ -2,7 +2,8 @@
 //! (direct S3 notifications, and SQS batches), against one endpoint that enforces the
 //! account's 100 requests a second with a 50 ms round trip (`tests/support/fleet.rs`).
 //! Prints, for K = 8, 16 and 32, the wall time over N / quota, the throttled share (all, and
-//! after the first 5 s), deletions, and what was lost.
+//! after the first 5 s), deletions, and what was lost. `FLEET_TIMELINE=1` adds, under each
+//! row, the requests and throttles of each second.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -46,7 +47,17 @@ async fn main() {
         .split(',')
         .filter_map(|k| k.trim().parse().ok())
         .collect();
-    for feed in [Feed::Direct, Feed::Sqs] {
+    // FLEET_FEEDS=direct or sqs runs one feed only.
+    let feeds: Vec<Feed> = [Feed::Direct, Feed::Sqs]
+        .into_iter()
+        .filter(|feed| {
+            std::env::var("FLEET_FEEDS").map_or(true, |only| {
+                only.split(',')
+                    .any(|f| f.trim().eq_ignore_ascii_case(&format!("{feed:?}")))
+            })
+        })
+        .collect();
+    for feed in feeds {
         for &instances in &sizes {
             let f = fleet::run(&binary, &log_dir, feed, instances, objects).await;
             println!(
@@ -60,6 +71,14 @@ async fn main() {
                 f.deleted,
                 f.lost
             );
+            if std::env::var_os("FLEET_TIMELINE").is_some() {
+                let seconds: Vec<String> = f
+                    .timeline
+                    .iter()
+                    .map(|(requests, throttled)| format!("{requests}/{throttled}"))
+                    .collect();
+                println!("  requests/throttled each second: {}", seconds.join(" "));
+            }
         }
     }
 }

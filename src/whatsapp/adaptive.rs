@@ -8,7 +8,9 @@
 //!
 //! - Until the first throttle, nothing is limited: a lone instance is as fast as without it.
 //! - A throttle switches the limiter on and cuts the rate at once to [`BETA`] times the
-//!   rate the instance was sending at (measured, smoothed). Every item of the instance waits
+//!   rate the instance was sending at (measured, smoothed); the first throttle of a cold
+//!   instance cuts from the rate the service accepted instead (see [`State::first_cut`]).
+//!   Every item of the instance waits
 //!   on the same token bucket, so every item in flight slows down, not only the throttled
 //!   one, and the limiter lives as long as the instance, across invocations.
 //! - Successes grow the rate back along the CUBIC curve
@@ -24,9 +26,11 @@ use std::time::{Duration, Instant};
 
 /// CUBIC's multiplicative decrease: a throttle leaves this share of the rate.
 pub(crate) const BETA: f64 = 0.7;
-/// CUBIC's scale: here `C = SCALE * W_max^2` (the SDKs use a fixed `C` of 0.4). See
-/// [`cubic_c`].
-pub(crate) const SCALE: f64 = 0.0004;
+/// CUBIC's scale: here `C = SCALE * max(W_max, GROWTH_FLOOR)^2` (the SDKs use a fixed `C`
+/// of 0.4). See [`cubic_c`].
+pub(crate) const SCALE: f64 = 0.0001;
+/// In [`cubic_c`], `W_max` counts as at least this many requests a second.
+pub(crate) const GROWTH_FLOOR: f64 = 6.0;
 /// The lowest fill rate, in requests a second.
 pub(crate) const MIN_RATE: f64 = 0.5;
 /// Weight of the newest measurement in the smoothed sending rate.
@@ -51,10 +55,13 @@ struct State {
     /// The rate that last throttled (`W_max`) and when, for the CUBIC curve.
     last_max_rate: f64,
     last_throttle: Instant,
-    /// The sending rate, measured and smoothed.
+    /// The sending rate, and the rate of answers that were not throttles (accepted),
+    /// measured over the same buckets and smoothed the same way.
     measured_rate: f64,
+    accepted_rate: f64,
     bucket_start: Instant,
     bucket_count: u32,
+    bucket_accepted: u32,
     /// A hard ceiling (`MAX_REQUESTS_PER_SECOND`), if any.
     ceiling: Option<f64>,
 }
@@ -72,8 +79,10 @@ impl AdaptiveRate {
                 last_max_rate: 0.0,
                 last_throttle: now,
                 measured_rate: 0.0,
+                accepted_rate: 0.0,
                 bucket_start: now,
                 bucket_count: 0,
+                bucket_accepted: 0,
                 ceiling,
             }),
         }
@@ -100,7 +109,15 @@ impl AdaptiveRate {
     /// success (any answer that is not a throttle). Transport failures are neither.
     pub(crate) fn on_response(&self, throttled: bool, sent: Instant) {
         if let Ok(mut state) = self.state.lock() {
+            let before = state.fill_rate;
             state.on_response(Instant::now(), throttled, sent);
+            if throttled && state.fill_rate != before {
+                tracing::debug!(
+                    rate = state.fill_rate,
+                    w_max = state.last_max_rate,
+                    "ThrottledRequestException: the adaptive rate is cut"
+                );
+            }
         }
     }
 
@@ -138,7 +155,7 @@ impl State {
     }
 
     fn on_response(&mut self, now: Instant, throttled: bool, sent: Instant) {
-        self.measure(now);
+        self.measure(now, throttled);
         // Requests sent before the last cut answer for the old rate: their throttles were
         // already acted on (TCP's one cut a window). Cutting again for each would drive the
         // rate to the floor after one burst.
@@ -151,7 +168,7 @@ impl State {
             let rate = if self.enabled {
                 sending.min(self.fill_rate)
             } else {
-                sending
+                self.first_cut(now, sending)
             };
             self.last_max_rate = rate;
             self.last_throttle = now;
@@ -186,15 +203,45 @@ impl State {
         f64::from(self.bucket_count) / elapsed.as_secs_f64()
     }
 
-    /// Counts a request in the current bucket; when the bucket is over, folds its rate
-    /// into the smoothed measurement.
-    fn measure(&mut self, now: Instant) {
+    /// The rate that last throttled (`W_max`) at an instance's first throttle: the lower of
+    /// what it sent and what the service accepted from it.
+    ///
+    /// Before its first throttle an instance is not limited, so the rate it was sending at
+    /// says nothing about its share of the quota: 32 cold instances each sending 50 a
+    /// second, cut to 35 and grown back towards 50, took many cuts to come down to their
+    /// share of about 3 a second, and were throttled all the way (21% of a fleet's
+    /// requests). What the service accepted is the evidence of that share, as in BBR, which
+    /// paces at the delivered rate rather than the sent one. It is counted over at least one
+    /// whole bucket, so that a cold instance whose first answers came within milliseconds
+    /// does not read a burst as a rate, and it is taken as at least one request a bucket,
+    /// so that an instance whose every answer was a throttle still grows back.
+    fn first_cut(&self, now: Instant, sending: f64) -> f64 {
+        let accepted = if self.measured_rate > 0.0 {
+            self.accepted_rate
+        } else {
+            let elapsed = now.duration_since(self.bucket_start).max(MEASURE_BUCKET);
+            f64::from(self.bucket_accepted) / elapsed.as_secs_f64()
+        };
+        let floor = 1.0 / MEASURE_BUCKET.as_secs_f64();
+        sending.min(accepted.max(floor))
+    }
+
+    /// Counts a request in the current bucket; when the bucket is over, folds its rates
+    /// into the smoothed measurements.
+    fn measure(&mut self, now: Instant, throttled: bool) {
         self.bucket_count += 1;
+        if !throttled {
+            self.bucket_accepted += 1;
+        }
         let elapsed = now.duration_since(self.bucket_start);
         if elapsed >= MEASURE_BUCKET {
-            let current = f64::from(self.bucket_count) / elapsed.as_secs_f64();
-            self.measured_rate = current * SMOOTHING + self.measured_rate * (1.0 - SMOOTHING);
+            let seconds = elapsed.as_secs_f64();
+            let sent = f64::from(self.bucket_count) / seconds;
+            let accepted = f64::from(self.bucket_accepted) / seconds;
+            self.measured_rate = sent * SMOOTHING + self.measured_rate * (1.0 - SMOOTHING);
+            self.accepted_rate = accepted * SMOOTHING + self.accepted_rate * (1.0 - SMOOTHING);
             self.bucket_count = 0;
+            self.bucket_accepted = 0;
             self.bucket_start = now;
         }
     }
@@ -204,14 +251,19 @@ impl State {
 ///
 /// The SDKs' fixed `C` (0.4) suits one client. In a fleet of `n` instances, each settles near
 /// `quota / n`, and every one of them probing upwards at a fixed speed gives a throttled
-/// share that grows with `n^2`: measured, 16% of requests in the steady state at 32
-/// instances. With `C` proportional to `W_max^2`, an instance's probing speed is
-/// proportional to the square of its own rate, which is what keeps the fleet's throttled
-/// share independent of `n`: a lone instance (100 a second) is back at its last rate 2 s
-/// after a cut, and each of 32 instances (3 a second) probes gently enough that the fleet
-/// stays under 5% of requests throttled once started (`make bench`, fleet table).
+/// share that grows with `n`: measured, 16% of requests in the steady state at 32
+/// instances. With `C` proportional to `W_max^2`, an instance's probing speed follows its
+/// own rate, so that the fleet's probing does not grow with `n`: a lone instance (100 a
+/// second) is back at its last rate 3 s after a cut.
+///
+/// Below [`GROWTH_FLOOR`], `C` stays fixed. Proportional all the way down, it was unfair:
+/// an instance that started late, in a cold fleet's burst, was cut to the floor rate, and
+/// there its `C` was so small that it took a minute to grow back, while a batch of
+/// messages waited on it (the fleet's tail: 1.4x N / quota at 32 instances). Fixed below
+/// the floor, the growth of small instances does not depend on their rate, as in AIMD,
+/// which is what brings them to a fair share (`make bench`, fleet table).
 fn cubic_c(w_max: f64) -> f64 {
-    (SCALE * w_max * w_max).max(f64::MIN_POSITIVE)
+    SCALE * w_max.max(GROWTH_FLOOR).powi(2)
 }
 
 #[cfg(test)]
@@ -260,6 +312,53 @@ mod tests {
     }
 
     #[test]
+    fn a_cold_instance_cuts_from_what_the_service_accepted_not_from_what_it_sent() {
+        // One of a cold fleet: 8 requests at once, 3 accepted out of the service's burst,
+        // and a throttle 60 ms after the start.
+        let start = Instant::now();
+        let limiter = AdaptiveRate::new(Some(50.0));
+        let mut state = limiter.state.into_inner().unwrap();
+        state.bucket_start = start;
+        state.last_refill = start;
+        let at = |ms| start + Duration::from_millis(ms);
+        for ms in [50, 51, 52] {
+            state.on_response(at(ms), false, start);
+        }
+        state.on_response(at(60), true, start);
+        // It sent 4 in 60 ms (66 a second, 46 after a cut from that); the service took 3,
+        // counted over a whole bucket: 6 a second, cut to 4.2.
+        let accepted = 3.0 / MEASURE_BUCKET.as_secs_f64();
+        assert!(
+            (state.last_max_rate - accepted).abs() < 1e-9,
+            "{}",
+            state.last_max_rate
+        );
+        assert!(
+            (state.fill_rate - accepted * BETA).abs() < 1e-9,
+            "{}",
+            state.fill_rate
+        );
+
+        // Every answer a throttle: the cut still leaves a rate that grows back.
+        let limiter = AdaptiveRate::new(None);
+        let mut state = limiter.state.into_inner().unwrap();
+        state.bucket_start = start;
+        state.on_response(at(50), true, start);
+        assert!(state.last_max_rate > 0.0);
+        let after = state.fill_rate;
+        let mut t = at(50);
+        while t < at(50) + Duration::from_secs(20) {
+            t += Duration::from_secs_f64(1.0 / state.fill_rate);
+            state.on_response(t, false, t);
+        }
+        assert!(
+            state.fill_rate > 2.0 * after,
+            "{} vs {after}",
+            state.fill_rate
+        );
+    }
+
+    #[test]
     fn successes_grow_the_rate_back_along_the_cubic_curve() {
         let start = Instant::now();
         let (mut state, now) = sending_at(100.0, start);
@@ -288,6 +387,23 @@ mod tests {
     }
 
     #[test]
+    fn an_instance_cut_far_below_its_share_grows_back_within_seconds() {
+        // A late starter in a cold fleet, cut to 0.7 a second.
+        let (mut state, now) = sending_at(1.0, Instant::now());
+        state.on_response(now, true, now);
+        let cut = state.fill_rate;
+        assert!(cut < 1.0, "{cut}");
+        let mut t = now;
+        while t < now + Duration::from_secs(15) {
+            t += Duration::from_secs_f64(1.0 / state.fill_rate);
+            state.on_response(t, false, t);
+        }
+        // With C proportional to W_max^2 all the way down (C = 0.00005), it would still be
+        // below its last rate; with C fixed below GROWTH_FLOOR, it is several times it.
+        assert!(state.fill_rate > 4.0 * cut, "{} vs {cut}", state.fill_rate);
+    }
+
+    #[test]
     fn throttles_of_requests_sent_before_a_cut_do_not_cut_again() {
         let (mut state, now) = sending_at(200.0, Instant::now());
         let before_cut = now - Duration::from_millis(40);
@@ -307,9 +423,9 @@ mod tests {
     #[test]
     fn a_lone_instance_regains_its_rate_within_seconds_of_a_cut() {
         // C grows with W_max^2: at 100 a second the curve is back at W_max after
-        // cbrt((1 - BETA) / (SCALE * 100)) = about 2 s.
+        // cbrt((1 - BETA) / (SCALE * 100)) = about 3 s.
         let k = (100.0 * (1.0 - BETA) / cubic_c(100.0)).cbrt();
-        assert!((1.5..2.5).contains(&k), "{k}");
+        assert!((2.5..3.5).contains(&k), "{k}");
         // A fleet member at 3 a second takes longer, and probes gently.
         let k3 = (3.0 * (1.0 - BETA) / cubic_c(3.0)).cbrt();
         assert!(k3 > k);

@@ -64,6 +64,8 @@ pub struct Figures {
     pub deleted: usize,
     /// Events lost to the failure queue, or messages dead-lettered.
     pub lost: usize,
+    /// Requests and throttles in each second of the run, for `FLEET_TIMELINE=1`.
+    pub timeline: Vec<(usize, usize)>,
 }
 
 impl Figures {
@@ -240,6 +242,14 @@ pub async fn run(
     deleted.sort_unstable();
     deleted.dedup();
     let lost = queue.lock().expect("queue").lost;
+    let mut timeline = vec![(0, 0); wall.as_secs() as usize + 1];
+    for s in &seen {
+        let second = s.at.saturating_duration_since(started).as_secs() as usize;
+        if let Some(slot) = timeline.get_mut(second) {
+            slot.0 += 1;
+            slot.1 += usize::from(s.status == Some(429));
+        }
+    }
     Figures {
         feed,
         instances,
@@ -255,6 +265,7 @@ pub async fn run(
             .count(),
         deleted: deleted.len(),
         lost,
+        timeline,
     }
 }
 
