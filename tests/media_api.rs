@@ -500,3 +500,36 @@ async fn max_requests_per_second_keeps_under_the_service_quota() {
     assert_eq!(limited.endpoint.throttled(), 0);
     assert_eq!(payload["summary"]["deleted"], 20, "{payload}");
 }
+
+#[tokio::test]
+async fn a_throttle_holds_back_every_request_not_yet_sent_even_those_queued_at_the_ceiling() {
+    // 16 items at once under a ceiling of 50 a second: they queue at the ceiling, 20 ms
+    // apart. The service takes 2, then throttles. From the first throttle on, the adaptive
+    // rate (cut to a few a second) decides: the requests already queued at the ceiling do
+    // not go out anyway, 20 ms apart, to be throttled in turn.
+    let f = fixture(&[("MAX_ATTEMPTS", "1"), ("MAX_REQUESTS_PER_SECOND", "50")]).await;
+    f.endpoint.throttle_above(2.0, 2.0);
+    let items: Vec<Value> = (0..16).map(|i| ids(&format!("q{i}"))).collect();
+    let payload = f
+        .invoke_within(json!({ "deletions": items }), Duration::from_secs(2))
+        .await;
+    let seen = f.endpoint.seen();
+    let first_throttle = seen
+        .iter()
+        .filter(|s| s.status == Some(429))
+        .map(|s| s.at)
+        .min()
+        .unwrap_or_else(|| panic!("never throttled: {payload}"));
+    let soon_after = seen
+        .iter()
+        .filter(|s| s.at > first_throttle && s.at < first_throttle + Duration::from_millis(200))
+        .count();
+    // Queued at the ceiling, about 9 would have gone out in those 200 ms.
+    assert!(
+        soon_after <= 1,
+        "{soon_after} requests right after a throttle: {}",
+        payload["summary"]
+    );
+    // Nothing is lost: what was not sent before the deadline is reported as failed.
+    assert_eq!(payload["summary"]["total"], 16, "{payload}");
+}

@@ -183,6 +183,12 @@ impl State {
         };
         if self.enabled {
             self.refill(now);
+            if throttled {
+                // A throttle means stop now: what the bucket saved up at the old rate (or,
+                // when the limiter was off, since the instance started) would go out at
+                // once, be throttled in turn, and cut the rate again within a round trip.
+                self.tokens = 0.0;
+            }
             let mut rate = new_rate.min(2.0 * sending).max(MIN_RATE);
             if let Some(ceiling) = self.ceiling {
                 rate = rate.min(ceiling);
@@ -356,6 +362,29 @@ mod tests {
             "{} vs {after}",
             state.fill_rate
         );
+    }
+
+    #[test]
+    fn a_throttle_stops_sending_at_once_even_with_tokens_saved_up() {
+        // The limiter on at 50 a second, idle for a second: its bucket is full.
+        let (mut state, now) = sending_at(50.0, Instant::now());
+        state.on_response(now, true, now);
+        let later = now + Duration::from_secs(1);
+        state.refill(later);
+        assert!(state.tokens >= 1.0);
+        // A throttle of a request sent after that cut: nothing more goes out at once.
+        state.on_response(later, true, later);
+        assert!(state.take_token(later).is_some(), "{}", state.tokens);
+        // A cold instance's first throttle, long after it started, likewise.
+        let start = Instant::now();
+        let limiter = AdaptiveRate::new(None);
+        let mut cold = limiter.state.into_inner().unwrap();
+        cold.bucket_start = start;
+        cold.last_refill = start;
+        let t = start + Duration::from_secs(30);
+        cold.on_response(t, false, t);
+        cold.on_response(t + Duration::from_millis(50), true, t);
+        assert!(cold.take_token(t + Duration::from_millis(50)).is_some());
     }
 
     #[test]

@@ -209,24 +209,27 @@ impl MediaApi for WhatsAppClient {
         let (url, counter, throttle_count, latencies_ref) =
             (&url, &attempts, &throttles, &latencies);
         let attempt = move || async move {
-            // Every request waits its turn at the instance's adaptive rate (shared by all
-            // its items, retries included), then under MAX_REQUESTS_PER_SECOND; a turn that
-            // comes too late to finish before the deadline is not waited for.
+            // Every request waits its turn under MAX_REQUESTS_PER_SECOND, then at the
+            // instance's adaptive rate (shared by all its items, retries included); a turn
+            // that comes too late to finish before the deadline is not waited for. The
+            // adaptive rate is the last gate, so that a cut holds back every request not yet
+            // sent: before, requests queued at the ceiling when a cut came went out anyway,
+            // were throttled, and cut the rate again two or three times in a round trip.
             let latest_start = deadline
                 .checked_sub(REPORT_MARGIN + MIN_ATTEMPT)
                 .unwrap_or_else(Instant::now);
-            if !self.adaptive.acquire(latest_start).await {
-                return Err(MediaError::Timeout(
-                    "the adaptive rate, lowered by throttles, leaves no turn before the Lambda deadline"
-                        .into(),
-                ));
-            }
             if let Some(rate) = &self.rate {
                 if !rate.wait_until_ready(latest_start).await {
                     return Err(MediaError::Timeout(
                         "MAX_REQUESTS_PER_SECOND leaves no turn before the Lambda deadline".into(),
                     ));
                 }
+            }
+            if !self.adaptive.acquire(latest_start).await {
+                return Err(MediaError::Timeout(
+                    "the adaptive rate, lowered by throttles, leaves no turn before the Lambda deadline"
+                        .into(),
+                ));
             }
             let timeout = self
                 .attempt_timeout(Instant::now(), deadline)
