@@ -78,3 +78,61 @@ async fn the_arm64_artifact_runs_the_samples() {
         .await;
     }
 }
+
+/// The deployed build is the lean one: `cargo lambda build --release` (which `sam build`
+/// runs) applies Cargo.toml's `package.metadata.lambda.build` profile, fat LTO at
+/// opt-level "s", and does not put in its own defaults over it: thin LTO, and
+/// `panic = "abort"`, which would make a panic crash the instance instead of failing one
+/// invocation. Asked of cargo-lambda itself, so that an upgrade that changes this fails here.
+#[test]
+fn the_deployed_build_uses_the_lean_profile_and_keeps_panics_to_one_invocation() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv_bin = root.join(".venv/bin");
+    let path = std::env::join_paths(std::iter::once(venv_bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    // The same build as `make test`'s (so cargo finds it fresh), copied elsewhere: the
+    // other test may be running target/lambda's bootstrap.
+    let lambda_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lean-profile");
+    let output = std::process::Command::new(support::lambda::cargo_lambda())
+        .args([
+            "lambda",
+            "build",
+            "--release",
+            "--arm64",
+            "--locked",
+            "--lambda-dir",
+        ])
+        .arg(&lambda_dir)
+        .current_dir(root)
+        .env("PATH", path)
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    // cargo-lambda logs to stdout, cargo to stderr.
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{log}");
+    let config = log
+        .lines()
+        .find_map(|line| {
+            line.split_once("release optimizations config=")
+                .map(|(_, c)| c)
+        })
+        .unwrap_or_else(|| panic!("cargo-lambda logged no release configuration:\n{log}"));
+    for wanted in [
+        r#"profile.release.lto=\"fat\""#,
+        r#"profile.release.opt-level=\"s\""#,
+        "profile.release.codegen-units=1",
+        r#"profile.release.strip=\"symbols\""#,
+    ] {
+        assert!(config.contains(wanted), "{wanted} missing from {config}");
+    }
+    for unwanted in [r#"lto=\"thin\""#, "panic="] {
+        assert!(!config.contains(unwanted), "{unwanted} in {config}");
+    }
+}
