@@ -30,12 +30,14 @@ async fn main() {
     let log_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fleet");
     println!(
         "fleet: {objects} deletions a run, quota {} requests/s, latency {} ms, template defaults: \
-         MaxConcurrency {}, MaxRequestsPerSecond {}, MaxAttempts {}",
+         MaxConcurrency {}, MaxRequestsPerSecond {}, MaxAttempts {}; ReservedConcurrency {} \
+         (so K = 32 is the most a direct feed runs)",
         fleet::QUOTA,
         fleet::LATENCY.as_millis(),
         fleet::template_default("MaxConcurrency"),
         fleet::template_default("MaxRequestsPerSecond"),
         fleet::template_default("MaxAttempts"),
+        fleet::template_default("ReservedConcurrency"),
     );
     println!(
         "| feed | K | wall s | wall / (N / quota) | throttled, all | throttled, after {} s | deleted | lost |",

@@ -352,8 +352,13 @@ fn a_dashboard_shows_a_bulk_run_and_reserved_concurrency_is_one_parameter() {
     }
     assert!(body.contains("\"region\": \"us-east-1\""));
 
+    // Capped by default, at the fleet size whose throttles the fleet benchmark measures.
     let function = |t: &Value| resource(t, "CleanupFunction")["Properties"].clone();
-    assert!(function(&t).get("ReservedConcurrentExecutions").is_none());
+    assert_eq!(function(&t)["ReservedConcurrentExecutions"], "32");
     let capped = render(&["ReservedConcurrency=6"]);
     assert_eq!(function(&capped)["ReservedConcurrentExecutions"], "6");
+    let uncapped = render(&["ReservedConcurrency="]);
+    assert!(function(&uncapped)
+        .get("ReservedConcurrentExecutions")
+        .is_none());
 }
