@@ -15,7 +15,7 @@ use support::runtime_api::Function;
 
 const CONCURRENCY: usize = 16;
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
-const COLD_STARTS: usize = 10;
+const COLD_STARTS: usize = 30;
 const QUOTA: u32 = 100;
 
 fn root() -> &'static Path {
