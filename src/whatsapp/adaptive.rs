@@ -10,13 +10,14 @@
 //! - A throttle switches the limiter on and cuts the rate at once to [`BETA`] times the
 //!   rate the instance was sending at (measured, smoothed); the first throttle of a cold
 //!   instance cuts from the rate the service accepted instead (see [`State::first_cut`]).
-//!   Every item of the instance waits
-//!   on the same token bucket, so every item in flight slows down, not only the throttled
-//!   one, and the limiter lives as long as the instance, across invocations.
+//!   Every item of the instance waits on the same token bucket, the last gate before the
+//!   wire, and a throttle empties it: every request not yet sent slows down, not only the
+//!   throttled one. The limiter lives as long as the instance, across invocations.
 //! - Successes grow the rate back along the CUBIC curve
 //!   `W(t) = C (t - K)^3 + W_max`, `K = cbrt(W_max (1 - BETA) / C)`, `t` the time since the
 //!   last throttle: fast while far below the rate that last throttled (`W_max`), flat
-//!   around it, then probing above. A rate is never set above twice what was measured.
+//!   around it, then probing above; `C` as in [`cubic_c`]. A rate is never set above twice
+//!   what was measured.
 //!
 //! `MAX_REQUESTS_PER_SECOND`, where set, stays a hard ceiling above all of this (the
 //! client's separate [`super::rate::RequestRate`]).
@@ -276,12 +277,17 @@ fn cubic_c(w_max: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// A state that has been sending at `rate` a second for a while.
-    fn sending_at(rate: f64, start: Instant) -> (State, Instant) {
-        let limiter = AdaptiveRate::new(None);
-        let mut state = limiter.state.into_inner().unwrap();
+    /// A new instance's state, as of `start`.
+    fn fresh(ceiling: Option<f64>, start: Instant) -> State {
+        let mut state = AdaptiveRate::new(ceiling).state.into_inner().unwrap();
         state.bucket_start = start;
         state.last_refill = start;
+        state
+    }
+
+    /// A state that has been sending at `rate` a second for a while.
+    fn sending_at(rate: f64, start: Instant) -> (State, Instant) {
+        let mut state = fresh(None, start);
         let mut now = start;
         for _ in 0..(rate as usize * 3) {
             now += Duration::from_secs_f64(1.0 / rate);
@@ -322,10 +328,7 @@ mod tests {
         // One of a cold fleet: 8 requests at once, 3 accepted out of the service's burst,
         // and a throttle 60 ms after the start.
         let start = Instant::now();
-        let limiter = AdaptiveRate::new(Some(50.0));
-        let mut state = limiter.state.into_inner().unwrap();
-        state.bucket_start = start;
-        state.last_refill = start;
+        let mut state = fresh(Some(50.0), start);
         let at = |ms| start + Duration::from_millis(ms);
         for ms in [50, 51, 52] {
             state.on_response(at(ms), false, start);
@@ -346,9 +349,7 @@ mod tests {
         );
 
         // Every answer a throttle: the cut still leaves a rate that grows back.
-        let limiter = AdaptiveRate::new(None);
-        let mut state = limiter.state.into_inner().unwrap();
-        state.bucket_start = start;
+        let mut state = fresh(None, start);
         state.on_response(at(50), true, start);
         assert!(state.last_max_rate > 0.0);
         let after = state.fill_rate;
@@ -377,10 +378,7 @@ mod tests {
         assert!(state.take_token(later).is_some(), "{}", state.tokens);
         // A cold instance's first throttle, long after it started, likewise.
         let start = Instant::now();
-        let limiter = AdaptiveRate::new(None);
-        let mut cold = limiter.state.into_inner().unwrap();
-        cold.bucket_start = start;
-        cold.last_refill = start;
+        let mut cold = fresh(None, start);
         let t = start + Duration::from_secs(30);
         cold.on_response(t, false, t);
         cold.on_response(t + Duration::from_millis(50), true, t);
@@ -467,9 +465,7 @@ mod tests {
     #[test]
     fn the_ceiling_holds_and_the_rate_never_drops_below_the_floor() {
         let start = Instant::now();
-        let limiter = AdaptiveRate::new(Some(10.0));
-        let mut state = limiter.state.into_inner().unwrap();
-        state.bucket_start = start;
+        let mut state = fresh(Some(10.0), start);
         let mut now = start;
         for _ in 0..200 {
             now += Duration::from_millis(5);
