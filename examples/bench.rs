@@ -52,14 +52,7 @@ async fn endpoint(latency: Duration) -> LocalEndpoint {
 async fn main() {
     // BENCH_BINARY runs another build of the function: make bench runs the deployed
     // profile's (cargo lambda build, for this machine) after the tests' release build.
-    let binary: PathBuf = std::env::var_os("BENCH_BINARY")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.join("whatsapp-media-cleanup"))
-        })
-        .filter(|b| b.exists())
-        .expect("the release binary beside target/release/examples: run `make bench`");
+    let binary = support::bench_binary("BENCH_BINARY");
     let latency_ms: u64 = std::env::var("BENCH_LATENCY_MS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -8,21 +8,14 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use support::fleet::{self, Feed};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // FLEET_BINARY runs another build (say, an earlier commit's) for a before/after table.
-    let binary: PathBuf = std::env::var_os("FLEET_BINARY")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.join("whatsapp-media-cleanup"))
-        })
-        .filter(|b| b.exists())
-        .expect("the release binary beside target/release/examples: run `make bench`");
+    let binary = support::bench_binary("FLEET_BINARY");
     let objects: usize = std::env::var("FLEET_OBJECTS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -111,25 +111,17 @@ async fn every_sample_through_the_real_binary() {
     let logs = std::fs::read_to_string(log_dir.join("function.log")).unwrap();
     support::assert_no_secrets(&logs);
     // One line per item, with its ids, outcome, attempts and latency.
-    let item_lines: Vec<Value> = logs
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| {
-            l["fields"]["message"]
-                .as_str()
-                .is_some_and(|m| m.starts_with("media item"))
-        })
-        .collect();
+    let item_lines = support::item_log_fields(&logs);
     assert_eq!(item_lines.len(), items, "{logs}");
     let line = item_lines
         .iter()
         .find(|l| {
-            l["fields"]["media_id"]
-                .as_str()
+            l.get("media_id")
+                .and_then(Value::as_str)
                 .is_some_and(|m| m.contains("3f9a1c7e5b2d4a6f8c0e1b3d5f7a9c2e"))
         })
         .expect("a log line for custom-ids.json");
-    assert_eq!(line["fields"]["outcome"], "deleted");
+    assert_eq!(line["outcome"], "deleted");
 
     // One EMF document per invocation, counting what the item lines say.
     let emf: Vec<Value> = logs
@@ -149,10 +141,10 @@ async fn every_sample_through_the_real_binary() {
     let total = |metric: &str| -> u64 { emf.iter().filter_map(|d| d[metric].as_u64()).sum() };
     let deleted_lines = item_lines
         .iter()
-        .filter(|l| l["fields"]["outcome"] == "deleted")
+        .filter(|l| l["outcome"] == "deleted")
         .count() as u64;
     assert_eq!(total("Deleted"), deleted_lines);
     assert!(total("Failed") >= 1, "custom-batch.json fails one item");
-    assert_eq!(line["fields"]["attempts"], 1);
-    assert!(line["fields"]["latency_ms"].is_u64());
+    assert_eq!(line["attempts"], 1);
+    assert!(line["latency_ms"].is_u64());
 }

@@ -23,17 +23,7 @@ fn log_path(name: &str) -> PathBuf {
 
 /// The fields of every item line in a JSON log, in order.
 fn item_lines(log: &Path) -> Vec<Map<String, Value>> {
-    std::fs::read_to_string(log)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| {
-            l["fields"]["message"]
-                .as_str()
-                .is_some_and(|m| m.starts_with("media item"))
-        })
-        .map(|l| l["fields"].as_object().unwrap().clone())
-        .collect()
+    support::item_log_fields(&std::fs::read_to_string(log).unwrap())
 }
 
 /// The line's fields without the latency, which varies.

@@ -96,6 +96,34 @@ pub fn media_client(
     (config, media)
 }
 
+/// The function's fields of each per-item line in a JSON log (`AWS_LAMBDA_LOG_FORMAT=JSON`),
+/// in order.
+pub fn item_log_fields(logs: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    logs.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("media item"))
+        })
+        .filter_map(|l| l["fields"].as_object().cloned())
+        .collect()
+}
+
+/// The function binary for `make bench`'s examples: `$override_var` when set (another
+/// build, say an earlier commit's or the deployed profile's), else the release binary
+/// beside the running example.
+pub fn bench_binary(override_var: &str) -> std::path::PathBuf {
+    std::env::var_os(override_var)
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.join("whatsapp-media-cleanup"))
+        })
+        .filter(|b| b.exists())
+        .expect("the release binary beside target/release/examples: run `make bench`")
+}
+
 /// Logs never carry the secret key, the session token, a signature or an Authorization
 /// header (a settings dump may name the header in lower case; its value never appears).
 pub fn assert_no_secrets(logs: &str) {
