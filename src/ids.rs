@@ -8,8 +8,12 @@ use std::fmt;
 
 use thiserror::Error;
 
-/// Longest id the API accepts, in characters, for both parameters.
-const MAX_LEN: usize = 100;
+/// Longest `mediaId` the API accepts, in characters.
+const MAX_MEDIA_ID_LEN: usize = 100;
+/// Longest `originationPhoneNumberId` the service takes, in characters: its current model
+/// says 115 (the API page still says 100, too short for a phone-number ARN with a
+/// 32-character id in a Region with a 14-character name, such as `ap-northeast-1`).
+const MAX_PHONE_NUMBER_ID_LEN: usize = 115;
 
 const PHONE_NUMBER_ID_PREFIX: &str = "phone-number-id-";
 
@@ -23,12 +27,14 @@ pub enum IdError {
         field: &'static str,
     },
     /// The value was longer than the API allows.
-    #[error("{field} is {len} characters long; at most {MAX_LEN} are allowed")]
+    #[error("{field} is {len} characters long; at most {max} are allowed")]
     TooLong {
         /// The API parameter name.
         field: &'static str,
         /// The length that was given, in characters.
         len: usize,
+        /// The most the API allows.
+        max: usize,
     },
     /// The value did not have an allowed form.
     #[error("{field} {problem}")]
@@ -50,7 +56,7 @@ impl MediaId {
 
     /// Validates `value` against the API's constraints.
     pub fn parse(value: &str) -> Result<Self, IdError> {
-        check_length(Self::FIELD, value)?;
+        check_length(Self::FIELD, value, MAX_MEDIA_ID_LEN)?;
         if !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(IdError::Malformed {
                 field: Self::FIELD,
@@ -70,7 +76,7 @@ impl MediaId {
 ///
 /// Either `phone-number-id-` followed by ASCII letters, digits, `-` or `_`, or an ARN
 /// `arn:<partition>:social-messaging:<region>:<account>:phone-number-id/<[0-9a-zA-Z]+>`;
-/// 1 to 100 characters in all. The spec's own pattern (`.*`) would let whitespace and
+/// 1 to 115 characters in all. The spec's own pattern (`.*`) would let whitespace and
 /// control characters through; this type does not.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumberId(String);
@@ -81,7 +87,7 @@ impl PhoneNumberId {
 
     /// Validates `value` against the API's constraints.
     pub fn parse(value: &str) -> Result<Self, IdError> {
-        check_length(Self::FIELD, value)?;
+        check_length(Self::FIELD, value, MAX_PHONE_NUMBER_ID_LEN)?;
         let valid = if let Some(suffix) = value.strip_prefix(PHONE_NUMBER_ID_PREFIX) {
             !suffix.is_empty()
                 && suffix
@@ -106,6 +112,35 @@ impl PhoneNumberId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The Region an ARN names (`None` for a plain `phone-number-id-...`): the phone number
+    /// and its media live there, so that is where the DELETE goes.
+    pub fn region(&self) -> Option<&str> {
+        self.0
+            .starts_with("arn:")
+            .then(|| self.0.split(':').nth(3))
+            .flatten()
+    }
+
+    /// Whether `recorded` (as found on an S3 object) names this phone number: the same
+    /// string, or the same number in the other form (`phone-number-id-<id>` and an ARN
+    /// ending `phone-number-id/<id>`).
+    pub fn is_named_by(&self, recorded: &str) -> bool {
+        let number = |id: &str| -> Option<String> {
+            match id.strip_prefix(PHONE_NUMBER_ID_PREFIX) {
+                Some(suffix) => Some(suffix.to_owned()),
+                None => id
+                    .starts_with("arn:")
+                    .then(|| {
+                        id.rsplit_once("phone-number-id/")
+                            .map(|(_, n)| n.to_owned())
+                    })
+                    .flatten(),
+            }
+        };
+        let recorded = recorded.trim();
+        recorded == self.0 || (number(recorded).is_some() && number(recorded) == number(&self.0))
+    }
 }
 
 impl fmt::Display for MediaId {
@@ -120,13 +155,13 @@ impl fmt::Display for PhoneNumberId {
     }
 }
 
-fn check_length(field: &'static str, value: &str) -> Result<(), IdError> {
+fn check_length(field: &'static str, value: &str, max: usize) -> Result<(), IdError> {
     let len = value.chars().count();
     if len == 0 {
         return Err(IdError::Empty { field });
     }
-    if len > MAX_LEN {
-        return Err(IdError::TooLong { field, len });
+    if len > max {
+        return Err(IdError::TooLong { field, len, max });
     }
     Ok(())
 }
@@ -184,7 +219,8 @@ mod tests {
             MediaId::parse(&"a".repeat(101)),
             Err(IdError::TooLong {
                 field: "mediaId",
-                len: 101
+                len: 101,
+                max: 100
             })
         );
     }
@@ -232,7 +268,8 @@ mod tests {
             err,
             IdError::TooLong {
                 field: "mediaId",
-                len: 101
+                len: 101,
+                max: 100
             }
         );
     }
@@ -269,15 +306,15 @@ mod tests {
                 field: "originationPhoneNumberId"
             })
         );
-        let exactly_100 = format!("{PHONE_NUMBER_ID_PREFIX}{}", "a".repeat(100 - 16));
-        assert_eq!(exactly_100.len(), 100);
-        assert!(PhoneNumberId::parse(&exactly_100).is_ok());
-        let too_long = format!("{exactly_100}a");
+        let exactly_115 = format!("{PHONE_NUMBER_ID_PREFIX}{}", "a".repeat(115 - 16));
+        assert!(PhoneNumberId::parse(&exactly_115).is_ok());
+        let too_long = format!("{exactly_115}a");
         assert_eq!(
             PhoneNumberId::parse(&too_long),
             Err(IdError::TooLong {
                 field: "originationPhoneNumberId",
-                len: 101
+                len: 116,
+                max: 115
             })
         );
     }
@@ -310,16 +347,43 @@ mod tests {
     }
 
     #[test]
-    fn phone_number_arn_over_100_characters_is_too_long() {
+    fn phone_number_arns_of_every_region_fit_and_over_115_characters_do_not() {
+        // A 32-character id in a Region with a 14-character name: 101 characters.
+        let arn = format!(
+            "arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/{}",
+            "a".repeat(32)
+        );
+        assert_eq!(arn.len(), 101);
+        let id = PhoneNumberId::parse(&arn).unwrap();
+        assert_eq!(id.region(), Some("ap-northeast-1"));
         let arn = format!(
             "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/{}",
-            "a".repeat(40)
+            "a".repeat(52)
         );
-        assert_eq!(arn.len(), 104);
+        assert_eq!(arn.len(), 116);
         assert!(matches!(
             PhoneNumberId::parse(&arn),
-            Err(IdError::TooLong { len: 104, .. })
+            Err(IdError::TooLong { len: 116, .. })
         ));
+        assert_eq!(
+            PhoneNumberId::parse("phone-number-id-abc")
+                .unwrap()
+                .region(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_phone_number_is_named_in_either_form() {
+        let plain =
+            PhoneNumberId::parse("phone-number-id-0123456789abcdef0123456789abcdef").unwrap();
+        let arn = PhoneNumberId::parse(ARN).unwrap();
+        assert!(plain.is_named_by(ARN));
+        assert!(arn.is_named_by("phone-number-id-0123456789abcdef0123456789abcdef"));
+        assert!(arn.is_named_by(&format!(" {ARN} ")));
+        assert!(!plain.is_named_by("phone-number-id-ffff"));
+        assert!(!arn.is_named_by("phone-number-id-"));
+        assert!(!plain.is_named_by("0123456789abcdef0123456789abcdef"));
     }
 
     #[test]

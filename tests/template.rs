@@ -362,3 +362,26 @@ fn a_dashboard_shows_a_bulk_run_and_reserved_concurrency_is_one_parameter() {
         .get("ReservedConcurrentExecutions")
         .is_none());
 }
+
+#[test]
+fn phone_numbers_of_other_regions_are_one_parameter_away() {
+    let resource =
+        |t: &Value| statement(&function_statements(t), "DeleteWhatsAppMedia")["Resource"].clone();
+    // By default, this stack's Region only.
+    assert_eq!(
+        resource(&render(&[])),
+        "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/*"
+    );
+    // ARNs of other Regions are sent there: the role must allow them.
+    assert_eq!(
+        resource(&render(&["PhoneNumberIdRegion=*"])),
+        "arn:aws:social-messaging:*:123456789012:phone-number-id/*"
+    );
+    assert_eq!(
+        resource(&render(&[
+            "PhoneNumberIdRegion=ap-northeast-1",
+            "PhoneNumberIdResource=0123abc"
+        ])),
+        "arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/0123abc"
+    );
+}

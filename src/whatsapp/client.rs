@@ -17,7 +17,7 @@ use super::rate::RequestRate;
 use super::response::{self, RawResponse};
 use super::signing::{Signer, SERVICE_NAME};
 use super::{DeleteReport, Deleted, MediaApi, MediaError};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, EndpointSettings};
 use crate::deadline::REPORT_MARGIN;
 use crate::ids::{MediaId, PhoneNumberId};
 
@@ -75,8 +75,10 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[derive(Debug)]
 pub struct WhatsAppClient {
     http: reqwest::Client,
-    endpoint: Endpoint,
-    signer: Signer,
+    /// Where the function's own Region's requests go, signed for it.
+    home: Route,
+    /// How other Regions' endpoints are found (a phone-number ARN of another Region).
+    endpoints: EndpointSettings,
     credentials: CachedCredentials,
     backoff: ExponentialBuilder,
     adaptive: AdaptiveRate,
@@ -91,16 +93,19 @@ impl WhatsAppClient {
         region: &str,
         credentials: SharedCredentialsProvider,
     ) -> Result<Self, ClientError> {
-        let endpoint = endpoint::resolve(&config.endpoint, region)?;
+        let home = Route::new(&config.endpoint, region)?;
         let http = reqwest::Client::builder()
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
+            // A redirect would re-send the DELETE, session token included, to another
+            // host; a 3xx is an UnexpectedResponse instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(ClientError::https)?;
         Ok(Self {
             http,
-            endpoint,
-            signer: Signer::new(region, SERVICE_NAME),
+            home,
+            endpoints: config.endpoint.clone(),
             credentials: CachedCredentials::new(credentials),
             backoff: ExponentialBuilder::default()
                 .with_jitter()
@@ -113,11 +118,25 @@ impl WhatsAppClient {
         })
     }
 
+    /// Where the DELETE for `phone_number_id` goes: the Region a phone-number ARN names
+    /// (its phone number and media live there), else the function's own. An endpoint URL
+    /// that is set always wins.
+    fn route(&self, phone_number_id: &PhoneNumberId) -> Result<Route, MediaError> {
+        match phone_number_id.region() {
+            Some(region) if self.endpoints.url_override.is_none() && region != self.home.region => {
+                Route::new(&self.endpoints, region).map_err(|e| {
+                    MediaError::Network(format!("no endpoint for the ARN's Region: {e}"))
+                })
+            }
+            _ => Ok(self.home.clone()),
+        }
+    }
+
     /// The request URL, with the query in canonical form (sorted, strictly encoded).
-    fn media_url(&self, media_id: &MediaId, phone_number_id: &PhoneNumberId) -> String {
+    fn media_url(route: &Route, media_id: &MediaId, phone_number_id: &PhoneNumberId) -> String {
         format!(
             "{}?mediaId={}&originationPhoneNumberId={}",
-            self.endpoint.media_url,
+            route.endpoint.media_url,
             utf8_percent_encode(media_id.as_str(), QUERY_VALUE),
             utf8_percent_encode(phone_number_id.as_str(), QUERY_VALUE),
         )
@@ -135,16 +154,17 @@ impl WhatsAppClient {
     /// The signed request: what may fail before anything is sent (credentials, signing).
     async fn signed_request(
         &self,
+        route: &Route,
         url: &str,
         timeout: Duration,
     ) -> Result<reqwest::RequestBuilder, MediaError> {
         let credentials = self.credentials.get().await?;
-        let signed = self
+        let signed = route
             .signer
             .sign(
                 "DELETE",
                 url,
-                &self.endpoint.host,
+                &route.endpoint.host,
                 &credentials,
                 SystemTime::now(),
             )
@@ -155,7 +175,7 @@ impl WhatsAppClient {
             .http
             .delete(url)
             .timeout(timeout)
-            .header(HOST, &self.endpoint.host);
+            .header(HOST, &route.endpoint.host);
         for (name, value) in signed.headers {
             request = request.header(name, value);
         }
@@ -202,7 +222,19 @@ impl MediaApi for WhatsAppClient {
         phone_number_id: &PhoneNumberId,
         deadline: Instant,
     ) -> DeleteReport {
-        let url = self.media_url(media_id, phone_number_id);
+        let route = match self.route(phone_number_id) {
+            Ok(route) => route,
+            Err(error) => {
+                return DeleteReport {
+                    result: Err(error),
+                    attempts: 0,
+                    latencies: Vec::new(),
+                    throttles: 0,
+                }
+            }
+        };
+        let url = Self::media_url(&route, media_id, phone_number_id);
+        let route = &route;
         let attempts = AtomicU32::new(0);
         let throttles = AtomicU32::new(0);
         let latencies = Mutex::new(Vec::new());
@@ -240,7 +272,7 @@ impl MediaApi for WhatsAppClient {
                 })?;
             // Only a request that goes on the wire is an attempt, and only its round trip
             // is a latency: a credentials or signing failure is neither.
-            let request = self.signed_request(url, timeout).await?;
+            let request = self.signed_request(route, url, timeout).await?;
             counter.fetch_add(1, Ordering::Relaxed);
             let sent = Instant::now();
             let result = self.send(request, timeout).await;
@@ -290,6 +322,24 @@ impl MediaApi for WhatsAppClient {
     }
 }
 
+/// An endpoint and the signer for its Region.
+#[derive(Debug, Clone)]
+struct Route {
+    region: String,
+    endpoint: Endpoint,
+    signer: Signer,
+}
+
+impl Route {
+    fn new(settings: &EndpointSettings, region: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            region: region.to_owned(),
+            endpoint: endpoint::resolve(settings, region)?,
+            signer: Signer::new(region, SERVICE_NAME),
+        })
+    }
+}
+
 fn transport_error(error: reqwest::Error, timeout: Duration) -> MediaError {
     if error.is_timeout() {
         return MediaError::Timeout(format!(
@@ -298,4 +348,70 @@ fn transport_error(error: reqwest::Error, timeout: Duration) -> MediaError {
         ));
     }
     MediaError::Network(error_chain(&error.without_url()))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_credential_types::Credentials;
+
+    use super::*;
+
+    fn client(vars: &[(&str, &str)], region: &str) -> WhatsAppClient {
+        let vars: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+        let credentials = Credentials::new("AKID", "secret", None, None, "test");
+        WhatsAppClient::new(&config, region, SharedCredentialsProvider::new(credentials)).unwrap()
+    }
+
+    fn phone(id: &str) -> PhoneNumberId {
+        PhoneNumberId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn an_arn_of_another_region_is_sent_there_and_signed_for_it() {
+        let client = client(&[], "us-east-1");
+        let tokyo =
+            phone("arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/abc");
+        let route = client.route(&tokyo).unwrap();
+        assert_eq!(route.region, "ap-northeast-1");
+        assert_eq!(
+            route.endpoint.host,
+            "social-messaging.ap-northeast-1.amazonaws.com"
+        );
+        // Another partition's Region gets its own domain.
+        let beijing =
+            phone("arn:aws-cn:social-messaging:cn-north-1:123456789012:phone-number-id/abc");
+        assert_eq!(
+            client.route(&beijing).unwrap().endpoint.host,
+            "social-messaging.cn-north-1.amazonaws.com.cn"
+        );
+        // The function's own Region, and plain ids, go home.
+        let home = phone("arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/abc");
+        assert_eq!(client.route(&home).unwrap().region, "us-east-1");
+        assert_eq!(
+            client.route(&phone("phone-number-id-abc")).unwrap().region,
+            "us-east-1"
+        );
+    }
+
+    #[test]
+    fn fips_holds_for_other_regions_and_an_endpoint_url_always_wins() {
+        let tokyo =
+            phone("arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/abc");
+        let fips = client(&[("AWS_USE_FIPS_ENDPOINT", "true")], "us-east-1");
+        assert_eq!(
+            fips.route(&tokyo).unwrap().endpoint.host,
+            "social-messaging-fips.ap-northeast-1.amazonaws.com"
+        );
+        let local = client(
+            &[("AWS_ENDPOINT_URL_SOCIALMESSAGING", "http://127.0.0.1:4566")],
+            "us-east-1",
+        );
+        let route = local.route(&tokyo).unwrap();
+        assert_eq!(route.endpoint.host, "127.0.0.1:4566");
+        assert_eq!(route.region, "us-east-1");
+    }
 }

@@ -466,7 +466,7 @@ fn invalid_params(media_id: Option<&str>, phone: Option<&str>) -> Option<String>
         (1..=100).contains(&m.len()) && m.bytes().all(|b| b.is_ascii_alphanumeric())
     });
     let phone_ok = phone.is_some_and(|p| {
-        (1..=100).contains(&p.chars().count())
+        (1..=115).contains(&p.chars().count())
             && (p.starts_with("phone-number-id-")
                 || (p.starts_with("arn:") && p.contains(":phone-number-id/")))
     });
