@@ -53,6 +53,11 @@ pub struct Config {
     pub media_id_metadata_key: String,
     /// `PHONE_NUMBER_ID_METADATA_KEY`: the user-metadata name that holds the phone number id.
     pub phone_number_id_metadata_key: String,
+    /// The tag key that holds the media id: `MEDIA_ID_METADATA_KEY` as written (trimmed,
+    /// without `x-amz-meta-`). Tag keys are case-sensitive; metadata names are not.
+    pub media_id_tag_key: String,
+    /// The tag key that holds the phone number id: `PHONE_NUMBER_ID_METADATA_KEY` as written.
+    pub phone_number_id_tag_key: String,
     /// `MEDIA_KEY_PATTERN`: a regex over the decoded key with a named group `mediaId` and,
     /// optionally, `originationPhoneNumberId`.
     pub media_key_pattern: Option<regex_lite::Regex>,
@@ -110,6 +115,11 @@ impl Config {
                 get("PHONE_NUMBER_ID_METADATA_KEY"),
                 "whatsapp-origination-phone-number-id",
             )?,
+            media_id_tag_key: tag_key(get("MEDIA_ID_METADATA_KEY"), "whatsapp-media-id"),
+            phone_number_id_tag_key: tag_key(
+                get("PHONE_NUMBER_ID_METADATA_KEY"),
+                "whatsapp-origination-phone-number-id",
+            ),
             media_key_pattern: get("MEDIA_KEY_PATTERN")
                 .map(|p| key_pattern(&p))
                 .transpose()?,
@@ -146,6 +156,17 @@ fn parse_bool(
             variable,
             format!("expected `true` or `false`, got {v:?}"),
         )),
+    }
+}
+
+/// The tag key of a name: as written, trimmed, without an `x-amz-meta-` prefix (in any
+/// case). Its form was checked by [`metadata_key`].
+fn tag_key(value: Option<String>, default: &str) -> String {
+    let value = value.unwrap_or_else(|| default.to_owned());
+    let value = value.trim();
+    match value.get(..11) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("x-amz-meta-") => value[11..].to_owned(),
+        _ => value.to_owned(),
     }
 }
 
@@ -259,7 +280,7 @@ mod tests {
     fn metadata_names_and_key_pattern() {
         let c = config(&[
             ("MEDIA_ID_METADATA_KEY", "X-Amz-Meta-Media"),
-            ("PHONE_NUMBER_ID_METADATA_KEY", "phone"),
+            ("PHONE_NUMBER_ID_METADATA_KEY", " Phone "),
             (
                 "MEDIA_KEY_PATTERN",
                 r"^media/(?P<mediaId>[A-Za-z0-9]+)\.\w+$",
@@ -269,6 +290,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.media_id_metadata_key, "media");
         assert_eq!(c.phone_number_id_metadata_key, "phone");
+        // Tag keys are case-sensitive: they are matched as written.
+        assert_eq!(c.media_id_tag_key, "Media");
+        assert_eq!(c.phone_number_id_tag_key, "Phone");
         assert!(!c.delete_s3_object);
         let caps = c
             .media_key_pattern

@@ -12,12 +12,13 @@ use thiserror::Error;
 use crate::config::Config;
 use crate::deadline;
 use crate::event::{self, Event, EventError, ObjectItem, WorkItem};
+use crate::removal;
 use crate::report::{
     BatchItemFailure, BatchResponse, ItemResult, Outcome, Payload, ResultCode, SqsResponse,
     TaskResult,
 };
 use crate::resolve::{self, Resolution, Target};
-use crate::storage::{self, ObjectStore, StoreError};
+use crate::storage::{ObjectStore, StoreError};
 use crate::whatsapp::MediaApi;
 
 /// What the handler needs, built once per cold start.
@@ -38,12 +39,16 @@ pub enum FunctionError {
     /// The event has no known shape, or an option of the wrong type.
     #[error(transparent)]
     InvalidEvent(#[from] EventError),
-    /// An asynchronous event (S3 notification, EventBridge) had failures that a retry may
-    /// mend: Lambda retries the event, then sends it to the failure destination.
-    #[error("{failed} of {total} items failed and may succeed if retried: {details}")]
-    RetryableFailures {
-        /// Items that failed retryably.
+    /// Items of an asynchronous event (S3 notification, EventBridge) failed: Lambda retries
+    /// the event (done items come back `alreadyDeleted`), then sends it to the failure
+    /// destination, from which it can be redriven once the cause is mended. A payload
+    /// would be taken for a success and dropped.
+    #[error("{failed} of {total} items failed ({retryable} may succeed if retried): {details}")]
+    ItemsFailed {
+        /// Items that failed.
         failed: usize,
+        /// Of those, the ones whose failure a retry may mend.
+        retryable: usize,
         /// Items in the event.
         total: usize,
         /// The failures, briefly.
@@ -55,7 +60,7 @@ impl From<FunctionError> for Diagnostic {
     fn from(error: FunctionError) -> Self {
         let error_type = match &error {
             FunctionError::InvalidEvent(_) => "InvalidEvent",
-            FunctionError::RetryableFailures { .. } => "RetryableFailures",
+            FunctionError::ItemsFailed { .. } => "ItemsFailed",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -103,6 +108,7 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
     let deadline = deadline::from_context(event.context.deadline);
     match event::recognise(&event.payload)? {
         Event::Custom(custom) => {
+            answer_fits(&custom.items)?;
             let options = Options::new(&app.config, custom.dry_run, custom.delete_s3_object);
             let results = run(app, custom.items, options, deadline).await;
             Ok(to_value(Payload::new(options.dry_run, results)))
@@ -114,7 +120,7 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
             };
             let results = run(app, items, options, deadline).await;
             let payload = Payload::new(options.dry_run, results);
-            retryable_failures(&payload)?;
+            failures(&payload)?;
             Ok(to_value(payload))
         }
         Event::Sqs(messages) => {
@@ -180,13 +186,27 @@ fn to_value(response: impl Serialize) -> Value {
     })
 }
 
-/// An error naming the retryable failures of an asynchronous event, if there are any.
-fn retryable_failures(payload: &Payload) -> Result<(), FunctionError> {
-    let failures: Vec<&ItemResult> = payload
-        .results
-        .iter()
-        .filter(|r| r.failed() && r.retryable())
-        .collect();
+/// Refuses, before any work, a custom event whose answer might not fit in Lambda's response.
+fn answer_fits(items: &[WorkItem]) -> Result<(), EventError> {
+    if items.len() > crate::report::MAX_DELETIONS {
+        return Err(EventError::TooManyDeletions {
+            count: items.len(),
+            max: crate::report::MAX_DELETIONS,
+        });
+    }
+    let bound = crate::report::answer_bound(items);
+    if bound > crate::report::RESPONSE_LIMIT {
+        return Err(EventError::AnswerTooLarge {
+            bound,
+            limit: crate::report::RESPONSE_LIMIT,
+        });
+    }
+    Ok(())
+}
+
+/// An error naming the failed items of an asynchronous event, if there are any.
+fn failures(payload: &Payload) -> Result<(), FunctionError> {
+    let failures: Vec<&ItemResult> = payload.results.iter().filter(|r| r.failed()).collect();
     if failures.is_empty() {
         return Ok(());
     }
@@ -209,8 +229,9 @@ fn retryable_failures(payload: &Payload) -> Result<(), FunctionError> {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    Err(FunctionError::RetryableFailures {
+    Err(FunctionError::ItemsFailed {
         failed: failures.len(),
+        retryable: failures.iter().filter(|r| r.retryable()).count(),
         total: payload.results.len(),
         details,
     })
@@ -297,7 +318,11 @@ async fn delete<M: MediaApi, S: ObjectStore>(
     deadline: Instant,
 ) -> ItemResult {
     let object = target.object.clone();
-    let object_read = target.object_read;
+    let (source, media_id, phone_number_id) = (
+        target.source.clone(),
+        target.media_id.clone(),
+        target.phone_number_id.clone(),
+    );
     let result = if options.dry_run {
         ItemResult::dry_run(target)
     } else {
@@ -311,10 +336,17 @@ async fn delete<M: MediaApi, S: ObjectStore>(
     match (options.objects, object) {
         (ObjectPolicy::NotOurs, _) | (_, None) => result,
         (ObjectPolicy::Delete, Some(object)) if media_gone => {
-            let removal =
-                deadline::bounded(deadline, storage::remove(&app.store, &object, object_read))
-                    .await
-                    .unwrap_or_else(|| Err(out_of_time("DeleteObject")));
+            let removal = removal::remove(
+                &app.store,
+                &app.config,
+                &object,
+                &source,
+                &media_id,
+                &phone_number_id,
+            );
+            let removal = deadline::bounded(deadline, removal)
+                .await
+                .unwrap_or_else(|| Err(out_of_time("DeleteObject")));
             result.with_s3_object(Some(removal))
         }
         (_, Some(_)) => result.with_s3_object(None),
@@ -372,6 +404,7 @@ mod fake_tests {
         ) -> Result<Option<ObjectHead>, StoreError> {
             Ok(Some(ObjectHead {
                 version_id: Some("v1".into()),
+                etag: Some("\"e1\"".into()),
                 metadata: HashMap::from([
                     ("whatsapp-media-id".into(), "abc".into()),
                     (
@@ -404,7 +437,25 @@ mod fake_tests {
             Ok(None)
         }
 
-        async fn delete(&self, _: &str, _: &str, _: Option<&str>) -> Result<(), StoreError> {
+        async fn versions(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<crate::storage::KeyVersion>, StoreError> {
+            Ok(vec![crate::storage::KeyVersion {
+                version_id: "v1".into(),
+                is_latest: true,
+                is_delete_marker: false,
+            }])
+        }
+
+        async fn delete(
+            &self,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+            _: Option<&str>,
+        ) -> Result<crate::storage::Deleted, StoreError> {
             *self.deletes.lock().unwrap() += 1;
             Err(StoreError {
                 operation: "DeleteObject",

@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::event::{InvalidItem, ObjectRef};
+use crate::event::{InvalidItem, ObjectRef, WorkItem};
+use crate::removal::Removal;
 use crate::resolve::Target;
-use crate::storage::{Removal, StoreError};
+use crate::storage::StoreError;
 use crate::whatsapp::{DeleteReport, Deleted, MediaError};
 
 /// What happened to one item.
@@ -63,7 +64,7 @@ impl ErrorReport {
         Self {
             error_type: error_type.into(),
             http_status: error.status,
-            message: error.to_string(),
+            message: clip(error.to_string()),
             retryable: error.retryable,
             request_id: None,
         }
@@ -99,11 +100,11 @@ impl S3Object {
 impl From<&MediaError> for ErrorReport {
     fn from(error: &MediaError) -> Self {
         Self {
-            error_type: error.error_type().to_owned(),
+            error_type: clip_to(error.error_type(), LABEL_CHARS),
             http_status: error.http_status(),
-            message: error.message().to_owned(),
+            message: clip(error.message()),
             retryable: error.retryable(),
-            request_id: error.request_id().map(str::to_owned),
+            request_id: error.request_id().map(|id| clip_to(id, LABEL_CHARS)),
         }
     }
 }
@@ -123,7 +124,7 @@ pub struct ItemResult {
     pub object: Option<ObjectRef>,
     /// What happened.
     pub outcome: Outcome,
-    /// Why the item was skipped.
+    /// Why the item was skipped, or why its S3 object was kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// What became of the S3 object, for items whose object may be deleted.
@@ -161,7 +162,7 @@ impl ItemResult {
             error: Some(ErrorReport {
                 error_type: "InvalidInput".into(),
                 http_status: None,
-                message: item.problem,
+                message: clip(item.problem),
                 retryable: false,
                 request_id: None,
             }),
@@ -178,7 +179,7 @@ impl ItemResult {
             origination_phone_number_id: None,
             object,
             outcome: Outcome::Skipped,
-            reason: Some(reason),
+            reason: Some(clip(reason)),
             s3_object: None,
             attempts: 0,
             error: None,
@@ -211,6 +212,10 @@ impl ItemResult {
             None => (Some(S3Object::Kept), None),
             Some(Ok(Removal::Deleted)) => (Some(S3Object::Deleted), None),
             Some(Ok(Removal::AlreadyAbsent)) => (Some(S3Object::AlreadyAbsent), None),
+            Some(Ok(Removal::Kept(reason))) => {
+                self.reason = Some(clip(reason));
+                (Some(S3Object::Kept), None)
+            }
             Some(Err(e)) => (
                 Some(S3Object::Failed),
                 Some(ErrorReport::s3("S3DeleteFailed", &e)),
@@ -273,8 +278,31 @@ impl ItemResult {
     }
 }
 
-/// Longest invalid value echoed back, in characters: ids are at most 100 when valid.
+/// Longest invalid value echoed back, in characters: ids are at most 115 when valid.
 const ECHO_CHARS: usize = 120;
+
+/// Longest message or reason the function writes into a result, in characters.
+const MESSAGE_CHARS: usize = 400;
+/// Longest error type or request id written, in characters.
+const LABEL_CHARS: usize = 64;
+
+/// `text` on one line (control characters become spaces), cut to [`MESSAGE_CHARS`]: what
+/// the function writes stays small and bounded, whatever a service or S3 said.
+fn clip(text: impl AsRef<str>) -> String {
+    clip_to(text.as_ref(), MESSAGE_CHARS)
+}
+
+fn clip_to(text: &str, max_chars: usize) -> String {
+    let mut clipped: String = text
+        .chars()
+        .take(max_chars)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(max_chars).is_some() {
+        clipped.push('…');
+    }
+    clipped
+}
 
 fn echo(value: String) -> String {
     if value.chars().count() <= ECHO_CHARS {
@@ -335,6 +363,81 @@ impl Payload {
             results,
         }
     }
+}
+
+/// Lambda's limit for a synchronous response: 6 MB. A custom event's payload must fit in it,
+/// or the caller loses every outcome, failures included, after all the work was done.
+pub const RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
+
+/// The most deletions one custom event may hold. Each result is at most
+/// [`WRITTEN_PER_ITEM`] bytes plus what it echoes (its ids, bucket, key and version id), so
+/// 1,000 results fit in [`RESPONSE_LIMIT`] with keys of up to 1,024 bytes, S3's longest.
+/// More work than that belongs to S3 Batch Operations.
+pub const MAX_DELETIONS: usize = 1_000;
+
+/// The most one result holds besides what it echoes: its field names, outcome words and
+/// numbers, and at most one message block (an `error`, an `s3Error` or a `reason`, each
+/// clipped to [`MESSAGE_CHARS`] with labels of [`LABEL_CHARS`], at most 4 bytes a
+/// character once control characters are gone).
+pub const WRITTEN_PER_ITEM: usize = 2_560;
+
+/// `success`, `dryRun` and `summary` around the results.
+const ENVELOPE: usize = 256;
+/// Ids found on an object are echoed when they are not valid: [`ECHO_CHARS`] and an
+/// ellipsis each, 6 bytes a character at worst (`\u0001`).
+const FOUND_IDS: usize = 2 * ((ECHO_CHARS + 1) * 6 + 2);
+/// The version id that S3 reads for an object named without one: at most 1,024 bytes.
+const READ_VERSION_ID: usize = 1_024 * 2 + 2;
+
+/// The most bytes the payload for `items` can take, counted before any work: each item's
+/// echoed strings as they will be written, plus [`WRITTEN_PER_ITEM`].
+pub fn answer_bound(items: &[WorkItem]) -> usize {
+    let json_len =
+        |value: &str| serde_json::to_string(value).map_or(value.len() * 6 + 2, |json| json.len());
+    let object_len = |object: &Option<ObjectRef>| {
+        object.as_ref().map_or(0, |o| {
+            json_len(&o.bucket) + json_len(&o.key) + o.version_id.as_deref().map_or(0, json_len)
+        })
+    };
+    let ids_len = |media: &Option<String>, phone: &Option<String>| {
+        [media, phone]
+            .into_iter()
+            .flatten()
+            .map(|v| json_len(&echo(v.clone())))
+            .sum::<usize>()
+    };
+    ENVELOPE
+        + items
+            .iter()
+            .map(|item| {
+                WRITTEN_PER_ITEM
+                    + match item {
+                        WorkItem::Ids(request) => {
+                            // DEFAULT_ORIGINATION_PHONE_NUMBER_ID stands in for a missing one.
+                            let default_phone = match request.phone_number_id {
+                                Some(_) => 0,
+                                None => 117,
+                            };
+                            ids_len(&Some(request.media_id.clone()), &request.phone_number_id)
+                                + default_phone
+                                + object_len(&request.object)
+                        }
+                        WorkItem::Object(item) => {
+                            let object = Some(item.object.clone());
+                            let read_version = match item.object.version_id {
+                                Some(_) => 0,
+                                None => READ_VERSION_ID,
+                            };
+                            object_len(&object) + FOUND_IDS + read_version
+                        }
+                        WorkItem::Invalid(invalid) => {
+                            ids_len(&invalid.media_id, &invalid.phone_number_id)
+                                + object_len(&invalid.object)
+                        }
+                        WorkItem::Skipped { object, .. } => object_len(object),
+                    }
+            })
+            .sum::<usize>()
 }
 
 /// The SQS partial-batch response: the messages to retry (and, in the end, to dead-letter).
@@ -400,6 +503,7 @@ impl TaskResult {
         let s3 = match item.s3_object {
             Some(S3Object::Deleted) => "; S3 object deleted",
             Some(S3Object::AlreadyAbsent) => "; S3 object already absent",
+            Some(S3Object::Kept) if item.reason.is_some() => "; S3 object kept: ",
             Some(S3Object::Kept) => "; S3 object kept",
             Some(S3Object::Failed) | None => "",
         };
@@ -414,9 +518,15 @@ impl TaskResult {
                 error.map_or_else(String::new, |e| format!("{}: {}", e.error_type, e.message));
             (code, text)
         } else {
+            let kept_reason = match item.s3_object {
+                Some(S3Object::Kept) => item.reason.as_deref().unwrap_or_default(),
+                _ => "",
+            };
             let text = match item.outcome {
-                Outcome::Deleted => format!("deleted media {media}{s3}"),
-                Outcome::AlreadyDeleted => format!("media {media} already deleted{s3}"),
+                Outcome::Deleted => format!("deleted media {media}{s3}{kept_reason}"),
+                Outcome::AlreadyDeleted => {
+                    format!("media {media} already deleted{s3}{kept_reason}")
+                }
                 Outcome::DryRun => format!("dry run: media {media} would be deleted"),
                 Outcome::Skipped | Outcome::Failed => {
                     format!("skipped: {}", item.reason.as_deref().unwrap_or_default())
@@ -466,7 +576,7 @@ mod tests {
             media_id: MediaId::parse("3f9a1c").unwrap(),
             phone_number_id: PhoneNumberId::parse("phone-number-id-0123").unwrap(),
             object: None,
-            object_read: false,
+            source: crate::resolve::ObjectSource::Key,
         };
         let failed = ItemResult::deletion(
             target.clone(),
@@ -508,6 +618,89 @@ mod tests {
                 ]
             })
         );
+    }
+
+    #[test]
+    fn what_a_result_writes_besides_its_echoes_stays_within_the_bound() {
+        // The longest of everything the function writes: a service error whose code,
+        // message and request id are huge and full of quotes, backslashes, control
+        // characters and four-byte characters; echoed fields empty.
+        let nasty = "\"\\\u{1}😀".repeat(5_000);
+        let empty_object = Some(ObjectRef {
+            bucket: String::new(),
+            key: String::new(),
+            version_id: Some(String::new()),
+        });
+        let target = Target {
+            media_id: MediaId::parse("a").unwrap(),
+            phone_number_id: PhoneNumberId::parse("phone-number-id-a").unwrap(),
+            object: empty_object.clone(),
+            source: crate::resolve::ObjectSource::Key,
+        };
+        let echoed = r#""a""phone-number-id-a""""""""#.len();
+        let failed = ItemResult::deletion(
+            target.clone(),
+            DeleteReport {
+                result: Err(MediaError::Service {
+                    code: nasty.clone(),
+                    status: 503,
+                    message: nasty.clone(),
+                    request_id: Some(nasty.clone()),
+                }),
+                attempts: u32::MAX,
+                latencies: Vec::new(),
+                throttles: 0,
+            },
+        );
+        let gone = |removal| {
+            ItemResult::deletion(
+                target.clone(),
+                DeleteReport {
+                    result: Ok(Deleted::AlreadyDeleted),
+                    attempts: u32::MAX,
+                    latencies: Vec::new(),
+                    throttles: 0,
+                },
+            )
+            .with_s3_object(Some(removal))
+        };
+        let s3_failed = gone(Err(StoreError {
+            operation: "DeleteObject",
+            status: Some(503),
+            message: nasty.clone(),
+            retryable: true,
+        }));
+        let kept = gone(Ok(Removal::Kept(nasty.clone())));
+        let skipped = ItemResult::skipped(empty_object, nasty.clone());
+        for result in [failed, s3_failed, kept, skipped] {
+            let written = serde_json::to_string(&result).unwrap().len() + 1 - echoed;
+            assert!(written <= WRITTEN_PER_ITEM, "{written}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn the_bound_counts_what_each_item_echoes() {
+        let ids = |key: &str| {
+            WorkItem::Ids(crate::event::IdsRequest {
+                media_id: "m".into(),
+                phone_number_id: Some("phone-number-id-a".into()),
+                object: Some(ObjectRef {
+                    bucket: "b".into(),
+                    key: key.into(),
+                    version_id: None,
+                }),
+            })
+        };
+        let plain = answer_bound(&[ids("k")]);
+        assert!(
+            plain > WRITTEN_PER_ITEM && plain < WRITTEN_PER_ITEM + 400,
+            "{plain}"
+        );
+        // A control character is six bytes of JSON.
+        assert_eq!(answer_bound(&[ids("\u{1}")]), plain + 5);
+        // The maximum number of items, with keys of S3's longest, fits.
+        let most: Vec<WorkItem> = (0..MAX_DELETIONS).map(|_| ids(&"k".repeat(1024))).collect();
+        assert!(answer_bound(&most) <= RESPONSE_LIMIT);
     }
 
     #[test]

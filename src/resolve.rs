@@ -19,8 +19,26 @@ pub struct Target {
     /// The S3 object the media came from, if known. When its metadata was read, its
     /// `version_id` is the version that was read: the one to delete, and no other.
     pub object: Option<ObjectRef>,
-    /// Whether `object` was just read from S3 (so it exists, at that exact version).
-    pub object_read: bool,
+    /// What is known of which version of `object` is the media's.
+    pub source: ObjectSource,
+}
+
+/// Which version of an item's S3 object is its media's object: the only one that may be
+/// deleted once the media is gone (contract, section 5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectSource {
+    /// The version was read, and it named the media (by its metadata, tags or key).
+    Read {
+        /// The version read (`None` in a bucket that was never versioned).
+        version_id: Option<String>,
+        /// Its ETag: an object without a version id is deleted only while it still has it.
+        etag: Option<String>,
+    },
+    /// The caller named this exact version.
+    Named(String),
+    /// Only the key is known: the version whose ids name the media is looked for among the
+    /// key's versions.
+    Key,
 }
 
 /// What became of an S3 object item.
@@ -67,7 +85,7 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         Ok(found) => found,
         Err(error) => return Resolution::Failed { object, error },
     };
-    let object_read = match (&metadata, &found) {
+    let source = match (&metadata, &found) {
         (Metadata::Current, None) => {
             return Resolution::Skipped {
                 reason: match &object.version_id {
@@ -79,12 +97,14 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         }
         (Metadata::Current, Some(found)) => {
             object.version_id = found.version_id.clone();
-            true
+            ObjectSource::Read {
+                version_id: found.version_id.clone(),
+                etag: found.etag.clone(),
+            }
         }
-        _ => false,
+        _ => ObjectSource::Key,
     };
 
-    let from_object = |name: &str| found.as_ref().and_then(|f| f.get(name));
     let captures = config
         .media_key_pattern
         .as_ref()
@@ -95,12 +115,30 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
             .and_then(|c| c.name(group))
             .map(|m| m.as_str().to_owned())
     };
-    let Some(media_id) = from_object(&config.media_id_metadata_key).or_else(|| from_key("mediaId"))
-    else {
-        let reason = no_media_id_reason(config, &metadata, found.is_some());
+    let recorded = found.as_ref().and_then(|f| f.media_id(config));
+    let Some(media_id) = recorded.clone().or_else(|| from_key("mediaId")) else {
+        let reason = no_media_id_reason(config, &metadata, &object, found.is_some());
         return Resolution::Skipped { object, reason };
     };
-    let phone_number_id = from_object(&config.phone_number_id_metadata_key)
+    // The key pattern names media by its key alone: while the key still has a current
+    // version, that version stands for the same media, whichever older version went.
+    if recorded.is_none() && metadata != Metadata::Current {
+        match current_version(store, &object).await {
+            Ok(Some(current)) => {
+                return Resolution::Skipped {
+                    reason: format!(
+                        "MEDIA_KEY_PATTERN names media {media_id}, but the key still has a current version ({current}), which stands for it"
+                    ),
+                    object,
+                }
+            }
+            Ok(None) => {}
+            Err(error) => return Resolution::Failed { object, error },
+        }
+    }
+    let phone_number_id = found
+        .as_ref()
+        .and_then(|f| f.phone_number_id(config))
         .or_else(|| from_key("originationPhoneNumberId"));
     let request = IdsRequest {
         media_id,
@@ -108,33 +146,106 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         object: Some(object),
     };
     match ids(request, config.default_phone_number_id.as_ref()) {
-        Ok(target) => Resolution::Target(Target {
-            object_read,
-            ..target
-        }),
+        Ok(target) => Resolution::Target(Target { source, ..target }),
         Err(invalid) => Resolution::Invalid(invalid),
     }
+}
+
+/// The version id of the key's current version, if it has one (a delete marker is none).
+/// Read from the version listing (`s3:ListBucketVersions`), which answers the same whether
+/// or not the key exists.
+async fn current_version<S: ObjectStore>(
+    store: &S,
+    object: &ObjectRef,
+) -> Result<Option<String>, StoreError> {
+    Ok(store
+        .versions(&object.bucket, &object.key)
+        .await?
+        .into_iter()
+        .find(|v| v.is_latest && !v.is_delete_marker)
+        .map(|v| v.version_id))
 }
 
 /// The names an object version carries: its metadata, and its tags when the metadata
 /// names no media id.
 #[derive(Debug)]
-struct Names {
+pub(crate) struct Names {
     /// The version that was read.
     version_id: Option<String>,
+    /// Its ETag.
+    etag: Option<String>,
+    /// Metadata, names in lower case (S3 keeps them so).
     metadata: HashMap<String, String>,
+    /// Tags, keys exactly as S3 keeps them (case-sensitive).
     tags: HashMap<String, String>,
 }
 
 impl Names {
-    /// The value of `name`, metadata first, then tags; blank values count as absent.
-    fn get(&self, name: &str) -> Option<String> {
-        [&self.metadata, &self.tags]
+    /// The value of a name, metadata first (`metadata_name`, lower case), then tags
+    /// (`tag_key`, exactly); blank values count as absent.
+    fn get(&self, metadata_name: &str, tag_key: &str) -> Option<String> {
+        [self.metadata.get(metadata_name), self.tags.get(tag_key)]
             .into_iter()
-            .filter_map(|names| names.get(name))
+            .flatten()
             .map(|v| v.trim())
             .find(|v| !v.is_empty())
             .map(str::to_owned)
+    }
+
+    /// The media id this version records, if any.
+    pub(crate) fn media_id(&self, config: &Config) -> Option<String> {
+        self.get(&config.media_id_metadata_key, &config.media_id_tag_key)
+    }
+
+    /// The phone number id this version records, if any.
+    pub(crate) fn phone_number_id(&self, config: &Config) -> Option<String> {
+        self.get(
+            &config.phone_number_id_metadata_key,
+            &config.phone_number_id_tag_key,
+        )
+    }
+
+    /// The version that was read.
+    pub(crate) fn version_id(&self) -> Option<&str> {
+        self.version_id.as_deref()
+    }
+
+    /// The ETag of what was read.
+    pub(crate) fn etag(&self) -> Option<&str> {
+        self.etag.as_deref()
+    }
+
+    /// Whether this version of `key` is the object of `media_id` (uploaded through
+    /// `phone_number_id`): its metadata or tags record that media id (and that phone
+    /// number, where they record one), or, when they record no media id, the key pattern
+    /// gives it.
+    pub(crate) fn names_media(
+        &self,
+        config: &Config,
+        key: &str,
+        media_id: &MediaId,
+        phone_number_id: &PhoneNumberId,
+    ) -> bool {
+        let captures = config
+            .media_key_pattern
+            .as_ref()
+            .and_then(|pattern| pattern.captures(key));
+        let from_key = |group: &str| {
+            captures
+                .as_ref()
+                .and_then(|c| c.name(group))
+                .map(|m| m.as_str().to_owned())
+        };
+        let (media, phone) = match self.media_id(config) {
+            Some(media) => (Some(media), self.phone_number_id(config)),
+            None => (
+                from_key("mediaId"),
+                self.phone_number_id(config)
+                    .or_else(|| from_key("originationPhoneNumberId")),
+            ),
+        };
+        media.as_deref() == Some(media_id.as_str())
+            && phone.is_none_or(|phone| phone_number_id.is_named_by(&phone))
     }
 }
 
@@ -154,23 +265,47 @@ async fn read_names<S: ObjectStore>(
             let Some(marker) = object.version_id.as_deref() else {
                 return Ok(None);
             };
+            // With versioning suspended, a delete removes the null version for good and a
+            // marker with version id null takes its place: what such a marker hid may be
+            // gone, and the version listed before it may never have been current then.
+            if marker == NULL_VERSION {
+                return Ok(None);
+            }
             match store.version_before_marker(bucket, key, marker).await? {
                 Some(version) => Some(version),
                 None => return Ok(None),
             }
         }
     };
-    let Some(head) = store.head(bucket, key, version.as_deref()).await? else {
+    names_at(store, config, bucket, key, version.as_deref()).await
+}
+
+/// The version id S3 gives objects written while a bucket had no versioning, or had it
+/// suspended.
+pub(crate) const NULL_VERSION: &str = "null";
+
+/// Reads the names of exactly `version` of `key` (the current object when `None`): its
+/// metadata, then, only when that names no media id, the tags of the very same version.
+/// `None` when there is no such object or version.
+pub(crate) async fn names_at<S: ObjectStore>(
+    store: &S,
+    config: &Config,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Result<Option<Names>, StoreError> {
+    let Some(head) = store.head(bucket, key, version).await? else {
         return Ok(None);
     };
     let mut names = Names {
-        // The version asked for, else the one S3 says it read (None when unversioned).
-        version_id: version.or(head.version_id),
+        // The version asked for, else the one S3 says it read (None when never versioned).
+        version_id: version.map(str::to_owned).or(head.version_id),
+        etag: head.etag,
         metadata: head.metadata,
         tags: HashMap::new(),
     };
     // No tags are read yet, so this asks the metadata alone.
-    if names.get(&config.media_id_metadata_key).is_none() {
+    if names.media_id(config).is_none() {
         names.tags = store.tags(bucket, key, names.version_id.as_deref()).await?;
     }
     Ok(Some(names))
@@ -195,16 +330,26 @@ async fn marker_key<S: ObjectStore>(
         .then_some(decoded))
 }
 
-fn no_media_id_reason(config: &Config, metadata: &Metadata, read: bool) -> String {
-    let name = &config.media_id_metadata_key;
+fn no_media_id_reason(
+    config: &Config,
+    metadata: &Metadata,
+    object: &ObjectRef,
+    read: bool,
+) -> String {
+    let (name, tag) = (&config.media_id_metadata_key, &config.media_id_tag_key);
     let source = match (metadata, read) {
         (Metadata::Gone, _) => {
             "the object was permanently deleted, so no metadata or tag survives".into()
         }
+        (Metadata::HiddenByMarker, false)
+            if object.version_id.as_deref() == Some(NULL_VERSION) =>
+        {
+            "the delete marker has version id null (versioning suspended): it replaced the null version for good, so which version it hid cannot be proven".to_owned()
+        }
         (Metadata::HiddenByMarker, false) => {
             "no earlier version of the key holds metadata or tags".to_owned()
         }
-        (_, _) => format!("no x-amz-meta-{name} metadata and no {name} tag"),
+        (_, _) => format!("no x-amz-meta-{name} metadata and no {tag} tag"),
     };
     match config.media_key_pattern {
         Some(_) => format!("no media id: {source}, and the key does not match MEDIA_KEY_PATTERN"),
@@ -231,8 +376,11 @@ pub fn ids(
         (Ok(media_id), Ok(phone_number_id)) => Ok(Target {
             media_id,
             phone_number_id,
+            source: match request.object.as_ref().and_then(|o| o.version_id.clone()) {
+                Some(version) => ObjectSource::Named(version),
+                None => ObjectSource::Key,
+            },
             object: request.object,
-            object_read: false,
         }),
         (media_id, phone_number_id) => {
             let problems: Vec<String> =
@@ -292,6 +440,7 @@ mod tests {
         };
         Names {
             version_id: None,
+            etag: None,
             metadata: map(metadata),
             tags: map(tags),
         }
@@ -333,6 +482,7 @@ mod tests {
                 .find(key, version)
                 .map(|(_, v, _, n)| crate::storage::ObjectHead {
                     version_id: Some(v.clone()),
+                    etag: Some(format!("\"{v}\"")),
                     metadata: n.metadata.clone(),
                 }))
         }
@@ -381,7 +531,31 @@ mod tests {
             }))
         }
 
-        async fn delete(&self, _: &str, _: &str, _: Option<&str>) -> Result<(), StoreError> {
+        async fn versions(
+            &self,
+            _: &str,
+            key: &str,
+        ) -> Result<Vec<crate::storage::KeyVersion>, StoreError> {
+            let mine: Vec<_> = self.versions.iter().filter(|(k, ..)| k == key).collect();
+            Ok(mine
+                .iter()
+                .rev()
+                .enumerate()
+                .map(|(i, (_, v, marker, _))| crate::storage::KeyVersion {
+                    version_id: v.clone(),
+                    is_latest: i == 0,
+                    is_delete_marker: *marker,
+                })
+                .collect())
+        }
+
+        async fn delete(
+            &self,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+            _: Option<&str>,
+        ) -> Result<crate::storage::Deleted, StoreError> {
             unreachable!("resolving deletes nothing")
         }
     }
@@ -440,7 +614,7 @@ mod tests {
             (t.media_id.as_str(), t.phone_number_id.as_str()),
             ("fromtags", "phone-number-id-t")
         );
-        assert!(t.object_read);
+        assert!(matches!(t.source, ObjectSource::Read { .. }));
 
         let t = resolved(&store, item("both.jpg", None, Metadata::Current)).await;
         assert_eq!(
@@ -488,7 +662,7 @@ mod tests {
         )
         .await;
         assert_eq!(t.media_id.as_str(), "oldmedia");
-        assert!(!t.object_read);
+        assert_eq!(t.source, ObjectSource::Key);
         assert!(store
             .calls
             .lock()

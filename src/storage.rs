@@ -1,5 +1,9 @@
-//! The S3 side: reading an object's metadata and tags (at an exact version), finding the
-//! version a delete marker hid, and deleting exactly one version.
+//! The S3 side: reading an object's metadata and tags (at an exact version), listing the
+//! versions of a key, finding the version a delete marker hid, and deleting exactly one
+//! version (or, in a bucket without versioning, exactly the object that was read).
+//!
+//! `null` is a version id like any other: objects written while a bucket had no versioning
+//! (or had it suspended) carry it, and S3 takes `versionId=null` in every call.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,8 +15,12 @@ use thiserror::Error;
 /// What HeadObject told about an object that exists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectHead {
-    /// The version that was read (`None` in an unversioned bucket).
+    /// The version that was read (`None` in a bucket that was never versioned; `null` for
+    /// an object written while it was not).
     pub version_id: Option<String>,
+    /// The ETag of what was read: the condition under which an object without a version id
+    /// is deleted.
+    pub etag: Option<String>,
     /// User metadata, names in lower case without `x-amz-meta-`.
     pub metadata: HashMap<String, String>,
 }
@@ -43,7 +51,8 @@ pub trait ObjectStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<ObjectHead>, StoreError>> + Send;
 
     /// GetObjectTagging of exactly `version_id` (the current version when `None`): tag
-    /// names in lower case. Empty when there is no such object or version any more.
+    /// keys exactly as S3 keeps them (case-sensitive, unlike metadata names). Empty when
+    /// there is no such object or version any more.
     fn tags(
         &self,
         bucket: &str,
@@ -70,13 +79,45 @@ pub trait ObjectStore: Send + Sync {
         marker_version_id: &str,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
-    /// DeleteObject of exactly `version_id` (of the key itself when `None`).
+    /// The versions and delete markers of exactly `key`, newest first.
+    fn versions(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Vec<KeyVersion>, StoreError>> + Send;
+
+    /// DeleteObject of exactly `version_id` (of the key's current object when `None`), only
+    /// if the current object's ETag is still `if_match` when one is given (S3 evaluates
+    /// conditional deletes against the current version only).
     fn delete(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        if_match: Option<&str>,
+    ) -> impl Future<Output = Result<Deleted, StoreError>> + Send;
+}
+
+/// One entry of a key's version listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyVersion {
+    /// Its version id (`null` included).
+    pub version_id: String,
+    /// Whether it is the key's current version.
+    pub is_latest: bool,
+    /// Whether it is a delete marker.
+    pub is_delete_marker: bool,
+}
+
+/// What a DeleteObject did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// The version (or object) is gone.
+    Deleted,
+    /// The condition failed (412): the object changed since it was read, and is kept.
+    Changed,
+    /// There was no such object (404).
+    Absent,
 }
 
 /// [`ObjectStore`] over the AWS SDK's S3 client.
@@ -109,10 +150,8 @@ impl ObjectStore for S3Store {
             .await;
         match result {
             Ok(head) => Ok(Some(ObjectHead {
-                version_id: head
-                    .version_id()
-                    .filter(|v| *v != "null")
-                    .map(str::to_owned),
+                version_id: head.version_id().map(str::to_owned),
+                etag: head.e_tag().map(str::to_owned),
                 metadata: head
                     .metadata()
                     .map(|m| {
@@ -145,7 +184,7 @@ impl ObjectStore for S3Store {
             Ok(tagging) => Ok(tagging
                 .tag_set()
                 .iter()
-                .map(|tag| (tag.key().to_ascii_lowercase(), tag.value().to_owned()))
+                .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
                 .collect()),
             // The version went between HeadObject and this call: it names nothing now.
             Err(e) if is_absent(&e, version_id) => Ok(HashMap::new()),
@@ -226,21 +265,85 @@ impl ObjectStore for S3Store {
         }
     }
 
+    async fn versions(&self, bucket: &str, key: &str) -> Result<Vec<KeyVersion>, StoreError> {
+        let mut found = Vec::new();
+        let (mut key_marker, mut version_id_marker) = (None, None);
+        loop {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(key)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_id_marker.take())
+                .send()
+                .await
+                .map_err(|e| store_error("ListObjectVersions", e))?;
+            let versions = page
+                .versions()
+                .iter()
+                .filter(|v| v.key() == Some(key))
+                .map(|v| KeyVersion {
+                    version_id: v.version_id().unwrap_or("null").to_owned(),
+                    is_latest: v.is_latest() == Some(true),
+                    is_delete_marker: false,
+                });
+            let markers = page
+                .delete_markers()
+                .iter()
+                .filter(|m| m.key() == Some(key))
+                .map(|m| KeyVersion {
+                    version_id: m.version_id().unwrap_or("null").to_owned(),
+                    is_latest: m.is_latest() == Some(true),
+                    is_delete_marker: true,
+                });
+            // The SDK hands versions and markers over in two lists; within each, newest
+            // first. The one latest entry, whichever list it is in, goes first.
+            let mut entries: Vec<KeyVersion> = versions.chain(markers).collect();
+            entries.sort_by_key(|e| !e.is_latest);
+            found.extend(entries);
+            // Longer keys under the prefix sort after this one: once one is listed, no
+            // version of this key is left.
+            let passed_key = page
+                .versions()
+                .iter()
+                .map(|v| v.key())
+                .chain(page.delete_markers().iter().map(|m| m.key()))
+                .any(|k| k != Some(key));
+            if passed_key || page.is_truncated() != Some(true) {
+                return Ok(found);
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_id_marker = page.next_version_id_marker().map(str::to_owned);
+            if key_marker.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
     async fn delete(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.client
+        if_match: Option<&str>,
+    ) -> Result<Deleted, StoreError> {
+        let result = self
+            .client
             .delete_object()
             .bucket(bucket)
             .key(key)
             .set_version_id(version_id.map(str::to_owned))
+            .set_if_match(if_match.map(str::to_owned))
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| store_error("DeleteObject", e))
+            .await;
+        match result {
+            Ok(_) => Ok(Deleted::Deleted),
+            Err(e) if if_match.is_some() && status_of(&e) == Some(412) => Ok(Deleted::Changed),
+            // With If-Match, S3 answers 404 when there is no object to compare with.
+            Err(e) if if_match.is_some() && status_of(&e) == Some(404) => Ok(Deleted::Absent),
+            Err(e) => Err(store_error("DeleteObject", e)),
+        }
     }
 }
 
@@ -289,38 +392,4 @@ where
         message,
         retryable,
     }
-}
-
-/// What removing an object did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removal {
-    /// The version was deleted.
-    Deleted,
-    /// There was nothing to delete.
-    AlreadyAbsent,
-}
-
-/// Deletes exactly one version of `object`: the version in `object.version_id` when it was
-/// just `read` from S3, else the version that HeadObject finds now. An object uploaded
-/// again under the same key (a newer version) is never touched.
-pub async fn remove<S: ObjectStore>(
-    store: &S,
-    object: &crate::event::ObjectRef,
-    read: bool,
-) -> Result<Removal, StoreError> {
-    let version = if read {
-        object.version_id.clone()
-    } else {
-        match store
-            .head(&object.bucket, &object.key, object.version_id.as_deref())
-            .await?
-        {
-            Some(head) => head.version_id,
-            None => return Ok(Removal::AlreadyAbsent),
-        }
-    };
-    store
-        .delete(&object.bucket, &object.key, version.as_deref())
-        .await?;
-    Ok(Removal::Deleted)
 }

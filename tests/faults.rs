@@ -311,7 +311,7 @@ async fn a_5xx_storm_fails_the_async_event_and_its_retry_converges() {
 
     match function.api.invoke_raw(event.clone()).await.0 {
         Answer::Error(error) => {
-            assert_eq!(error["errorType"], "RetryableFailures", "{error}");
+            assert_eq!(error["errorType"], "ItemsFailed", "{error}");
             let message = error["errorMessage"].as_str().unwrap();
             assert!(
                 message.contains("1 of 2") && message.contains("storm"),
@@ -412,14 +412,16 @@ async fn s3_failures_are_reported_and_retries_converge() {
     let event = marker_event("media", "listed.jpg", marker.version_id().unwrap());
     faults.fail(Operation::ListObjectVersions, 500);
     match invoke(event.clone()).await {
-        Answer::Error(error) => assert_eq!(error["errorType"], "RetryableFailures", "{error}"),
+        Answer::Error(error) => assert_eq!(error["errorType"], "ItemsFailed", "{error}"),
         Answer::Response(r) => panic!("expected a retryable function error: {r}"),
     }
     faults.heal();
     let payload = response(invoke(event).await);
     assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
 
-    // 403 on ListObjectVersions: permanent, reported in the payload.
+    // 403 on ListObjectVersions: permanent, and still a function error, so that Lambda
+    // sends the event to the failure destination, where it can be redriven once the role
+    // is mended (a payload would be taken for a success and dropped).
     put("forbidden.jpg").await;
     let marker = s3
         .delete_object()
@@ -429,20 +431,22 @@ async fn s3_failures_are_reported_and_retries_converge() {
         .await
         .unwrap();
     faults.fail(Operation::ListObjectVersions, 403);
-    let payload = response(
-        invoke(marker_event(
-            "media",
-            "forbidden.jpg",
-            marker.version_id().unwrap(),
-        ))
-        .await,
-    );
-    assert_eq!(
-        payload["results"][0]["error"]["type"], "MetadataLookupFailed",
-        "{payload}"
-    );
-    assert_eq!(payload["success"], false);
+    let event = marker_event("media", "forbidden.jpg", marker.version_id().unwrap());
+    match invoke(event.clone()).await {
+        Answer::Error(error) => {
+            assert_eq!(error["errorType"], "ItemsFailed", "{error}");
+            let message = error["errorMessage"].as_str().unwrap();
+            assert!(
+                message.contains("(0 may succeed if retried)")
+                    && message.contains("MetadataLookupFailed"),
+                "{message}"
+            );
+        }
+        Answer::Response(r) => panic!("a permanent failure must fail the invocation too: {r}"),
+    }
     faults.heal();
+    let payload = response(invoke(event).await);
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
 
     // GetObjectTagging denied (a role without s3:GetObjectVersionTagging): permanent, and
     // nothing is sent; a 500 there is retryable, and the retry converges.

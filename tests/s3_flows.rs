@@ -111,8 +111,11 @@ async fn a_custom_object_event_deletes_the_media_then_exactly_that_version() {
 async fn ids_with_an_object_delete_the_object_unless_told_not_to() {
     let f = fixture(&[]).await;
     f.bucket("plain", false).await;
+    // The objects record their media, as users tag them after PostWhatsAppMessageMedia.
     f.put("plain", "a.jpg", None).await;
+    f.tag("plain", "a.jpg", None, "ida").await;
     f.put("plain", "b.jpg", None).await;
+    f.tag("plain", "b.jpg", None, "idb").await;
 
     let payload = f
         .invoke(json!({"deletions": [
@@ -236,6 +239,7 @@ async fn the_key_pattern_and_default_phone_give_ids_when_metadata_does_not() {
         ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", PHONE_ARN),
     ])
     .await;
+    f.bucket("media", true).await;
     let payload = f
         .invoke(json!({"Records": [
             s3_record("ObjectRemoved:Delete", "media", "downloads/abc123.jpg", None),
@@ -327,7 +331,7 @@ async fn retryable_failures_of_a_notification_fail_the_invocation() {
     ]});
     let err = f.invoke(event.clone()).await.unwrap_err();
     let diagnostic = lambda_runtime::Diagnostic::from(err);
-    assert_eq!(diagnostic.error_type, "RetryableFailures");
+    assert_eq!(diagnostic.error_type, "ItemsFailed");
     assert!(diagnostic
         .error_message
         .contains("InternalServiceException"));
@@ -338,16 +342,26 @@ async fn retryable_failures_of_a_notification_fail_the_invocation() {
     assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
     assert_eq!(payload["results"][1]["outcome"], "alreadyDeleted");
 
-    // A permanent failure is reported in the payload, not retried by Lambda.
+    // A permanent failure fails the invocation too: a payload would be counted a success
+    // and dropped, and nothing would reach the failure queue to be redriven later.
     f.put("media", "denied.jpg", Some("denied")).await;
     let m3 = f.delete("media", "denied.jpg").await.unwrap();
     f.endpoint
         .script("denied", [Reply::error(403, "AccessDeniedException", "no")]);
-    let payload = f
+    let err = f
         .invoke(json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "denied.jpg", Some(&m3))]}))
         .await
-        .unwrap();
-    assert_eq!(payload["success"], false);
+        .unwrap_err();
+    let diagnostic = lambda_runtime::Diagnostic::from(err);
+    assert_eq!(diagnostic.error_type, "ItemsFailed");
+    assert!(
+        diagnostic.error_message.contains("AccessDeniedException")
+            && diagnostic
+                .error_message
+                .contains("0 may succeed if retried"),
+        "{}",
+        diagnostic.error_message
+    );
 }
 
 #[tokio::test]
@@ -593,10 +607,13 @@ async fn tag_values_that_are_not_valid_ids_fail_as_invalid_input_and_are_never_s
     let notification = f
         .invoke(json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "bad/marker.jpg", Some(&marker))]}))
         .await
-        .unwrap();
-    assert_eq!(
-        notification["results"][0]["error"]["type"], "InvalidInput",
-        "{notification}"
+        .unwrap_err();
+    let diagnostic = lambda_runtime::Diagnostic::from(notification);
+    assert_eq!(diagnostic.error_type, "ItemsFailed");
+    assert!(
+        diagnostic.error_message.contains("InvalidInput"),
+        "{}",
+        diagnostic.error_message
     );
     assert!(
         f.endpoint.seen().is_empty(),
@@ -654,7 +671,7 @@ fn failure_record(payload: &Value) -> String {
                               "condition": "RetriesExhausted", "approximateInvokeCount": 3},
            "requestPayload": payload,
            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-           "responsePayload": {"errorType": "RetryableFailures", "errorMessage": "1 of 1 items failed"}})
+           "responsePayload": {"errorType": "ItemsFailed", "errorMessage": "1 of 1 items failed (1 may succeed if retried): ..."}})
     .to_string()
 }
 

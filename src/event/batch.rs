@@ -87,7 +87,7 @@ fn task_item(task: &Value) -> WorkItem {
                 bucket: bucket.to_owned(),
                 key,
                 version_id: str_at(task, &["s3VersionId"])
-                    .filter(|v| !v.is_empty() && *v != "null")
+                    .filter(|v| !v.is_empty())
                     .map(str::to_owned),
             },
             Metadata::Current,

@@ -27,7 +27,7 @@ pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         version_id: str_at(value, &["detail", "object", "version-id"])
-            .filter(|v| !v.is_empty() && *v != "null")
+            .filter(|v| !v.is_empty())
             .map(str::to_owned),
     };
     if detail_type != "Object Deleted" {

@@ -30,6 +30,23 @@ pub enum EventError {
         /// What was found instead, in words.
         found: String,
     },
+    /// A custom event holds more deletions than one answer can carry.
+    #[error("a custom event may hold at most {max} deletions, and this one holds {count}: split it, or use S3 Batch Operations for bulk work (its tasks report to a completion report, not to one response)")]
+    TooManyDeletions {
+        /// The deletions in the event.
+        count: usize,
+        /// The most one event may hold.
+        max: usize,
+    },
+    /// The answer to a custom event could exceed Lambda's response limit (its keys or ids
+    /// are unusually long).
+    #[error("the answer to this event could take {bound} bytes, over Lambda's {limit}-byte response limit, so every outcome would be lost: send fewer deletions per invocation, or use S3 Batch Operations for bulk work")]
+    AnswerTooLarge {
+        /// The most the answer could take.
+        bound: usize,
+        /// Lambda's limit.
+        limit: usize,
+    },
     /// An option of the event has the wrong type.
     #[error("\"{field}\" must be {expected}, got {found}")]
     BadOption {

@@ -54,7 +54,7 @@ mod tests {
                "requestPayload": payload,
                "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
                                    "functionError": "Unhandled"},
-               "responsePayload": {"errorType": "RetryableFailures", "errorMessage": "1 of 1 items failed"}})
+               "responsePayload": {"errorType": "ItemsFailed", "errorMessage": "1 of 1 items failed (1 may succeed if retried): ..."}})
         .as_object()
         .unwrap()
         .clone()

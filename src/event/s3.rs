@@ -79,7 +79,7 @@ fn s3_record(record: &Value) -> WorkItem {
         bucket: bucket.to_owned(),
         key,
         version_id: str_at(record, &["s3", "object", "versionId"])
-            .filter(|v| !v.is_empty() && *v != "null")
+            .filter(|v| !v.is_empty())
             .map(str::to_owned),
     };
     let metadata = match event_name {

@@ -1,5 +1,6 @@
 //! A fault-injecting proxy in front of moto's S3 server: requests go through unchanged,
-//! except those of an operation told to fail, which get an S3 XML error instead.
+//! except those of an operation told to fail, which get an S3 XML error instead, and a
+//! DeleteObject told to race, before which another client's upload lands.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -46,8 +47,12 @@ pub struct S3Faults {
     /// `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_S3`.
     pub url: String,
     faults: Arc<Mutex<Vec<(Operation, u16)>>>,
+    races: Races,
     task: tokio::task::JoinHandle<()>,
 }
+
+/// Paths (`/bucket/key`) whose next DeleteObject is preceded by an upload of a body.
+type Races = Arc<Mutex<Vec<(String, String)>>>;
 
 impl Drop for S3Faults {
     fn drop(&mut self) {
@@ -65,13 +70,34 @@ impl S3Faults {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let faults: Arc<Mutex<Vec<(Operation, u16)>>> = Arc::default();
-        let rules = Arc::clone(&faults);
+        let races: Races = Arc::default();
+        let (rules, uploads) = (Arc::clone(&faults), Arc::clone(&races));
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                tokio::spawn(relay(client, upstream, Arc::clone(&rules)));
+                tokio::spawn(relay(
+                    client,
+                    upstream,
+                    Arc::clone(&rules),
+                    Arc::clone(&uploads),
+                ));
             }
         });
-        Self { url, faults, task }
+        Self {
+            url,
+            faults,
+            races,
+            task,
+        }
+    }
+
+    /// Before the next DeleteObject of `path` (`/bucket/key`, as the request names it),
+    /// uploads `body` under that key: a re-upload that lands between the function's read of
+    /// the object and its delete.
+    pub fn upload_before_delete(&self, path: &str, body: &str) {
+        self.races
+            .lock()
+            .unwrap()
+            .push((path.to_owned(), body.to_owned()));
     }
 
     /// From now on, `operation` answers HTTP `status` (403 AccessDenied, 500 InternalError).
@@ -85,10 +111,26 @@ impl S3Faults {
     }
 }
 
-async fn relay(client: TcpStream, upstream: SocketAddr, faults: Arc<Mutex<Vec<(Operation, u16)>>>) {
+async fn relay(
+    client: TcpStream,
+    upstream: SocketAddr,
+    faults: Arc<Mutex<Vec<(Operation, u16)>>>,
+    races: Races,
+) {
     let (read, mut write) = client.into_split();
     let mut reader = BufReader::new(read);
     while let Some(request) = read_request(&mut reader).await {
+        if request.method == "DELETE" {
+            let path = request.target.split('?').next().unwrap_or_default();
+            let race = {
+                let mut races = races.lock().unwrap();
+                let at = races.iter().position(|(p, _)| p == path);
+                at.map(|at| races.remove(at))
+            };
+            if let Some((path, body)) = race {
+                upload(upstream, &path, &body).await;
+            }
+        }
         let fault = operation_of(&request.method, &request.target).and_then(|op| {
             faults
                 .lock()
@@ -124,6 +166,33 @@ async fn relay(client: TcpStream, upstream: SocketAddr, faults: Arc<Mutex<Vec<(O
             return;
         }
     }
+}
+
+/// Another client's PutObject of `body` at `path`, straight to the upstream.
+async fn upload(upstream: SocketAddr, path: &str, body: &str) {
+    let put = super::endpoint::Request {
+        method: "PUT".into(),
+        target: path.to_owned(),
+        headers: vec![
+            ("host".into(), upstream.to_string()),
+            ("content-length".into(), body.len().to_string()),
+            // moto takes any credentials, but not none.
+            (
+                "authorization".into(),
+                "AWS4-HMAC-SHA256 Credential=racer/20260101/us-east-1/s3/aws4_request, \
+                 SignedHeaders=host, Signature=0"
+                    .into(),
+            ),
+            ("x-amz-content-sha256".into(), "UNSIGNED-PAYLOAD".into()),
+        ],
+        body: body.as_bytes().to_vec(),
+    };
+    let response = forward(&put, upstream).await.expect("the racing upload");
+    assert!(
+        response.starts_with(b"HTTP/1.1 200"),
+        "the racing upload failed: {}",
+        String::from_utf8_lossy(&response)
+    );
 }
 
 /// Sends the request upstream on a fresh connection (`Connection: close`) and returns the

@@ -1,0 +1,95 @@
+//! After its media is gone, the S3 object goes: exactly the version that is that media's
+//! object, and no other (contract, section 5).
+//!
+//! A version is the media's object when it was read and named the media, when the caller
+//! named that exact version, or, when only the key is known, when its own metadata or tags
+//! record the media id (and the phone number, where they record one). When no version of
+//! the key names the media, the object is kept, and the item says why: the key may have
+//! been uploaded again for other media since.
+
+use crate::config::Config;
+use crate::event::ObjectRef;
+use crate::ids::{MediaId, PhoneNumberId};
+use crate::resolve::{self, ObjectSource};
+use crate::storage::{Deleted, ObjectStore, StoreError};
+
+/// What became of an item's S3 object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// The version (or the object, in a bucket never versioned) was deleted.
+    Deleted,
+    /// There was nothing to delete.
+    AlreadyAbsent,
+    /// Left in place, and why.
+    Kept(String),
+}
+
+/// Deletes the version of `object` that is the object of `media_id`.
+pub async fn remove<S: ObjectStore>(
+    store: &S,
+    config: &Config,
+    object: &ObjectRef,
+    source: &ObjectSource,
+    media_id: &MediaId,
+    phone_number_id: &PhoneNumberId,
+) -> Result<Removal, StoreError> {
+    let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
+    match source {
+        ObjectSource::Read { version_id, etag } => {
+            delete_read(store, object, version_id.as_deref(), etag.as_deref()).await
+        }
+        ObjectSource::Named(version) => match store.head(bucket, key, Some(version)).await? {
+            None => Ok(Removal::AlreadyAbsent),
+            Some(_) => delete_read(store, object, Some(version), None).await,
+        },
+        ObjectSource::Key => {
+            let versions = store.versions(bucket, key).await?;
+            if versions.iter().all(|v| v.is_delete_marker) {
+                return Ok(Removal::AlreadyAbsent);
+            }
+            for version in versions.iter().filter(|v| !v.is_delete_marker) {
+                // The current version is read as the current object, so that a bucket that
+                // was never versioned (whose listing says `null`) is read as S3 serves it.
+                let asked = (!version.is_latest).then_some(version.version_id.as_str());
+                let Some(names) = resolve::names_at(store, config, bucket, key, asked).await?
+                else {
+                    continue;
+                };
+                if names.names_media(config, key, media_id, phone_number_id) {
+                    return delete_read(store, object, names.version_id(), names.etag()).await;
+                }
+            }
+            Ok(Removal::Kept(format!(
+                "no version of the key records media {media_id} of {phone_number_id}: none is that media's object (the key may have been uploaded again since)"
+            )))
+        }
+    }
+}
+
+/// Deletes what was read: exactly `version_id`, else (a bucket never versioned) the
+/// current object, on condition that its ETag is still `etag`.
+async fn delete_read<S: ObjectStore>(
+    store: &S,
+    object: &ObjectRef,
+    version_id: Option<&str>,
+    etag: Option<&str>,
+) -> Result<Removal, StoreError> {
+    let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
+    let deleted = match (version_id, etag) {
+        (Some(version), _) => store.delete(bucket, key, Some(version), None).await?,
+        (None, Some(etag)) => store.delete(bucket, key, None, Some(etag)).await?,
+        (None, None) => {
+            return Ok(Removal::Kept(
+                "S3 gave no version id and no ETag for the object, so nothing could make sure the object deleted is the one that was read".into(),
+            ))
+        }
+    };
+    Ok(match deleted {
+        Deleted::Deleted => Removal::Deleted,
+        Deleted::Absent => Removal::AlreadyAbsent,
+        Deleted::Changed => Removal::Kept(format!(
+            "the object changed after it was read (its ETag is no longer {}): it was uploaded again, and the new object is not this media's",
+            etag.unwrap_or_default()
+        )),
+    })
+}

@@ -1,0 +1,699 @@
+//! AWS's own rules, where moto and a kind test would let the function delete the wrong
+//! thing or drop a failure: `null` version ids, which version of a key is a media's object,
+//! the key pattern while a current version stands, failures of asynchronous events, long
+//! phone-number ARNs, redirects, the response limit, case-sensitive tag keys and conditional
+//! deletes. Each runs the release binary under a Runtime API, against moto's S3 server (and
+//! the fault proxy, for a re-upload that lands between a read and a delete) and the local
+//! endpoint that checks each signature.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::endpoint::{LocalEndpoint, Reply};
+use support::moto::Moto;
+use support::runtime_api::{Answer, Function};
+use support::s3_faults::S3Faults;
+use support::{PHONE, REGION};
+
+const OTHER_PHONE: &str = "phone-number-id-ffffffffffffffffffffffffffffffff";
+
+/// The function against moto (through the fault proxy) and the local endpoint.
+struct Rig {
+    s3: aws_sdk_s3::Client,
+    endpoint: LocalEndpoint,
+    function: Function,
+    faults: S3Faults,
+    log: PathBuf,
+    _moto: Moto,
+}
+
+impl Rig {
+    async fn start(name: &str, extra: &[(&str, &str)]) -> Self {
+        let moto = Moto::start();
+        let s3 = moto.client();
+        let faults = S3Faults::start(&moto.url).await;
+        let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
+            .await
+            .unwrap();
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("aws-rules-{name}.log"));
+        let mut env = vec![
+            ("AWS_ENDPOINT_URL_S3", faults.url.as_str()),
+            ("MAX_ATTEMPTS", "1"),
+        ];
+        env.extend_from_slice(extra);
+        // FUNCTION_BINARY runs these against another build (an earlier commit's, say), to
+        // see which of the rules it breaks.
+        let binary = std::env::var_os("FUNCTION_BINARY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_whatsapp-media-cleanup")));
+        let function = Function::spawn(&binary, &endpoint.url(), &env, &log).await;
+        Self {
+            s3,
+            endpoint,
+            function,
+            faults,
+            log,
+            _moto: moto,
+        }
+    }
+
+    async fn invoke(&self, event: Value) -> Answer {
+        self.function
+            .api
+            .invoke_raw(event.to_string().into_bytes())
+            .await
+            .0
+    }
+
+    /// The function's payload, or a panic naming the function error.
+    async fn payload(&self, event: Value) -> Value {
+        match self.invoke(event).await {
+            Answer::Response(r) => r,
+            Answer::Error(e) => panic!(
+                "expected a payload, got {e}\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            ),
+        }
+    }
+
+    async fn bucket(&self, name: &str, versioned: bool) {
+        support::moto::create_bucket(&self.s3, name, versioned).await;
+    }
+
+    async fn enable_versioning(&self, bucket: &str) {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        self.s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Uploads `key` and, when given, records `media_id` (of `phone`) as tags, the way users
+    /// do after PostWhatsAppMessageMedia. Returns the version id S3 gave, if any.
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        ids: Option<(&str, &str)>,
+        body: &str,
+    ) -> Option<String> {
+        let version = self
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap()
+            .version_id()
+            .map(str::to_owned);
+        if let Some((media_id, phone)) = ids {
+            support::moto::tag_ids(&self.s3, bucket, key, version.as_deref(), media_id, phone)
+                .await;
+        }
+        version
+    }
+
+    async fn versions(&self, bucket: &str, key: &str) -> Vec<String> {
+        support::moto::versions(&self.s3, bucket, key).await
+    }
+
+    async fn body(&self, bucket: &str, key: &str) -> Option<String> {
+        let object = self
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .ok()?;
+        let bytes = object.body.collect().await.ok()?.into_bytes();
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn media_seen(&self) -> Vec<String> {
+        self.endpoint
+            .seen()
+            .into_iter()
+            .filter_map(|s| s.media_id)
+            .collect()
+    }
+}
+
+fn s3_record(event_name: &str, bucket: &str, key: &str, version_id: Option<&str>) -> Value {
+    let mut object = json!({"key": key, "sequencer": "0062E99A88DC407460"});
+    if let Some(v) = version_id {
+        object["versionId"] = json!(v);
+    }
+    json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
+        "eventName": event_name,
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket}, "object": object}}]})
+}
+
+fn eventbridge(deletion_type: &str, bucket: &str, key: &str, version_id: &str) -> Value {
+    json!({"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103",
+           "detail-type": "Object Deleted", "source": "aws.s3", "account": "123456789012",
+           "region": REGION, "resources": [format!("arn:aws:s3:::{bucket}")],
+           "detail": {"version": "0", "bucket": {"name": bucket},
+                      "object": {"key": key, "version-id": version_id},
+                      "reason": "DeleteObject", "deletion-type": deletion_type}})
+}
+
+/// Objects written before versioning was turned on (their version id is `null`), each
+/// uploaded again since, for other media; returns the newer versions' ids.
+async fn null_then_newer(rig: &Rig, keys: &[&str]) -> Vec<String> {
+    for key in keys {
+        rig.put("media", key, None, "old").await;
+    }
+    rig.enable_versioning("media").await;
+    let mut newer = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        // The ids are recorded on the null version, as S3 names it once versioned.
+        let (old, new) = (format!("old{i}"), format!("new{i}"));
+        support::moto::tag_ids(&rig.s3, "media", key, Some("null"), &old, PHONE).await;
+        newer.push(
+            rig.put("media", key, Some((&new, PHONE)), "new")
+                .await
+                .expect("a version id"),
+        );
+    }
+    newer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn null_is_a_version_id_in_every_event() {
+    let rig = Rig::start("null", &[]).await;
+    rig.bucket("media", false).await;
+    // Batch Operations 2.0 and 1.0, custom object and custom ids events, each naming the
+    // null version: exactly that version and its media go, never the current one.
+    let keys = ["batch2.jpg", "batch1.jpg", "custom.jpg", "ids.jpg"];
+    let newer = null_then_newer(&rig, &keys).await;
+    let batch2 = json!({"invocationSchemaVersion": "2.0", "invocationId": "i2",
+        "job": {"id": "j", "userArguments": {}},
+        "tasks": [{"taskId": "t", "s3Bucket": "media", "s3Key": "batch2.jpg", "s3VersionId": "null"}]});
+    let batch1 = json!({"invocationSchemaVersion": "1.0", "invocationId": "i1", "job": {"id": "j"},
+        "tasks": [{"taskId": "t", "s3BucketArn": "arn:aws:s3:::media", "s3Key": "batch1.jpg", "s3VersionId": "null"}]});
+    for job in [batch2, batch1] {
+        let response = rig.payload(job).await;
+        assert_eq!(
+            response["results"][0]["resultCode"], "Succeeded",
+            "{response}"
+        );
+        assert!(response["results"][0]["resultString"]
+            .as_str()
+            .unwrap()
+            .contains("S3 object deleted"));
+    }
+    let payload = rig
+        .payload(json!({"deletions": [
+            {"bucket": "media", "key": "custom.jpg", "versionId": "null"},
+            {"mediaId": "old3", "originationPhoneNumberId": PHONE,
+             "bucket": "media", "key": "ids.jpg", "versionId": "null"},
+        ]}))
+        .await;
+    for result in payload["results"].as_array().unwrap() {
+        assert_eq!(result["s3Object"], "deleted", "{payload}");
+        assert_eq!(result["object"]["versionId"], "null", "{payload}");
+    }
+    assert_eq!(payload["results"][0]["mediaId"], "old2");
+    let mut seen = rig.media_seen();
+    seen.sort();
+    assert_eq!(seen, ["old0", "old1", "old2", "old3"]);
+    for (key, newer) in keys.iter().zip(&newer) {
+        assert_eq!(
+            rig.versions("media", key).await,
+            std::slice::from_ref(newer),
+            "{key}: the null version went, the newer one stayed"
+        );
+    }
+
+    // A delete marker whose version id is null (versioning suspended) replaced the null
+    // version for good: what it hid cannot be proven, so nothing is deleted on a guess,
+    // and it is no InvalidInput either.
+    let marker = rig
+        .payload(s3_record(
+            "ObjectRemoved:DeleteMarkerCreated",
+            "media",
+            "batch2.jpg",
+            Some("null"),
+        ))
+        .await;
+    let result = &marker["results"][0];
+    assert_eq!(result["outcome"], "skipped", "{marker}");
+    assert_eq!(result["object"]["versionId"], "null");
+    assert!(result["reason"]
+        .as_str()
+        .unwrap()
+        .contains("version id null"));
+    let marker = rig
+        .payload(eventbridge(
+            "Delete Marker Created",
+            "media",
+            "batch2.jpg",
+            "null",
+        ))
+        .await;
+    assert_eq!(marker["results"][0]["outcome"], "skipped", "{marker}");
+    assert_eq!(rig.media_seen().len(), 4, "nothing more was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_null_marker_or_permanent_delete_acts_through_the_key_pattern_alone() {
+    let rig = Rig::start(
+        "null-pattern",
+        &[
+            ("MEDIA_KEY_PATTERN", r"^wa/(?P<mediaId>[A-Za-z0-9]+)\.jpg$"),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", PHONE),
+        ],
+    )
+    .await;
+    rig.bucket("media", true).await;
+    let payload = rig
+        .payload(s3_record(
+            "ObjectRemoved:DeleteMarkerCreated",
+            "media",
+            "wa/nullmarker.jpg",
+            Some("null"),
+        ))
+        .await;
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    let payload = rig
+        .payload(eventbridge(
+            "Permanently Deleted",
+            "media",
+            "wa/nullgone.jpg",
+            "null",
+        ))
+        .await;
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(rig.media_seen(), ["nullmarker", "nullgone"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_version_goes_only_if_it_is_that_medias_object() {
+    let rig = Rig::start("owner", &[]).await;
+    rig.bucket("media", true).await;
+    // `k` was uploaded again since media A was posted from it; its current version is
+    // media B's source.
+    let a = rig
+        .put("media", "k.jpg", Some(("mediaA", PHONE)), "a")
+        .await
+        .unwrap();
+    let b = rig
+        .put("media", "k.jpg", Some(("mediaB", PHONE)), "b")
+        .await
+        .unwrap();
+    let payload = rig
+        .payload(
+            json!({"mediaId": "mediaA", "originationPhoneNumberId": PHONE,
+                        "bucket": "media", "key": "k.jpg"}),
+        )
+        .await;
+    let result = &payload["results"][0];
+    assert_eq!(result["outcome"], "deleted", "{payload}");
+    assert_eq!(result["s3Object"], "deleted", "{payload}");
+    // Media A's own version went; media B's source stands.
+    assert_eq!(
+        rig.versions("media", "k.jpg").await,
+        std::slice::from_ref(&b)
+    );
+    assert_ne!(a, b);
+
+    // No version names the media (or only for another phone number): the object stays,
+    // and the item says why.
+    rig.put("media", "other.jpg", Some(("mediaC", PHONE)), "c")
+        .await;
+    rig.put("media", "phone.jpg", Some(("mediaD", OTHER_PHONE)), "d")
+        .await;
+    let payload = rig
+        .payload(json!({"deletions": [
+            {"mediaId": "mediaZ", "originationPhoneNumberId": PHONE, "bucket": "media", "key": "other.jpg"},
+            {"mediaId": "mediaD", "originationPhoneNumberId": PHONE, "bucket": "media", "key": "phone.jpg"},
+        ]}))
+        .await;
+    for (result, key) in payload["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["other.jpg", "phone.jpg"])
+    {
+        assert_eq!(result["outcome"], "deleted", "{payload}");
+        assert_eq!(result["s3Object"], "kept", "{payload}");
+        assert!(
+            result["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no version of the key records media"),
+            "{payload}"
+        );
+        assert_eq!(rig.versions("media", key).await.len(), 1, "{key}");
+    }
+    assert_eq!(payload["success"], true);
+
+    // In a bucket without versioning, the object uploaded again is not media A's: kept.
+    rig.bucket("plain", false).await;
+    rig.put("plain", "k.jpg", Some(("plainA", PHONE)), "a")
+        .await;
+    rig.put("plain", "k.jpg", Some(("plainB", PHONE)), "b")
+        .await;
+    let payload = rig
+        .payload(
+            json!({"mediaId": "plainA", "originationPhoneNumberId": PHONE,
+                        "bucket": "plain", "key": "k.jpg"}),
+        )
+        .await;
+    assert_eq!(payload["results"][0]["s3Object"], "kept", "{payload}");
+    assert_eq!(rig.body("plain", "k.jpg").await.as_deref(), Some("b"));
+    // The one it names goes, the ARN form of the same phone number included.
+    let arn = format!(
+        "arn:aws:social-messaging:{REGION}:123456789012:phone-number-id/{}",
+        PHONE.trim_start_matches("phone-number-id-")
+    );
+    let payload = rig
+        .payload(json!({"mediaId": "plainB", "originationPhoneNumberId": arn,
+                        "bucket": "plain", "key": "k.jpg"}))
+        .await;
+    assert_eq!(payload["results"][0]["s3Object"], "deleted", "{payload}");
+    assert_eq!(rig.body("plain", "k.jpg").await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_pattern_never_deletes_media_that_a_current_version_still_serves() {
+    let rig = Rig::start(
+        "pattern",
+        &[
+            ("MEDIA_KEY_PATTERN", r"^wa/(?P<mediaId>[A-Za-z0-9]+)\.jpg$"),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", PHONE),
+        ],
+    )
+    .await;
+    rig.bucket("media", true).await;
+    let older = rig.put("media", "wa/M.jpg", None, "1").await.unwrap();
+    let current = rig.put("media", "wa/M.jpg", None, "2").await.unwrap();
+    // The older version is deleted for good (a lifecycle rule expiring noncurrent versions).
+    rig.s3
+        .delete_object()
+        .bucket("media")
+        .key("wa/M.jpg")
+        .version_id(&older)
+        .send()
+        .await
+        .unwrap();
+    for event in [
+        s3_record(
+            "LifecycleExpiration:Delete",
+            "media",
+            "wa/M.jpg",
+            Some(&older),
+        ),
+        eventbridge("Permanently Deleted", "media", "wa/M.jpg", &older),
+    ] {
+        let payload = rig.payload(event).await;
+        let result = &payload["results"][0];
+        assert_eq!(result["outcome"], "skipped", "{payload}");
+        let reason = result["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("current version") && reason.contains(&current),
+            "{reason}"
+        );
+    }
+    assert!(rig.media_seen().is_empty(), "media M is still served");
+
+    // Once the last version is gone, the media goes.
+    rig.s3
+        .delete_object()
+        .bucket("media")
+        .key("wa/M.jpg")
+        .version_id(&current)
+        .send()
+        .await
+        .unwrap();
+    let payload = rig
+        .payload(s3_record(
+            "ObjectRemoved:Delete",
+            "media",
+            "wa/M.jpg",
+            Some(&current),
+        ))
+        .await;
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    assert_eq!(rig.media_seen(), ["M"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_failure_of_an_asynchronous_event_fails_the_invocation() {
+    let rig = Rig::start("async", &[]).await;
+    rig.bucket("media", true).await;
+    rig.put("media", "denied.jpg", Some(("denied", PHONE)), "x")
+        .await;
+    let marker = rig
+        .s3
+        .delete_object()
+        .bucket("media")
+        .key("denied.jpg")
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .unwrap()
+        .to_owned();
+    // A phone number outside the role's PhoneNumberIdResource: 403, which no retry mends.
+    let notification = s3_record(
+        "ObjectRemoved:DeleteMarkerCreated",
+        "media",
+        "denied.jpg",
+        Some(&marker),
+    );
+    let sns = json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+        "Sns": {"Type": "Notification", "Message": notification.to_string()}}]});
+    let events = [
+        notification.clone(),
+        sns,
+        eventbridge("Delete Marker Created", "media", "denied.jpg", &marker),
+    ];
+    for event in events {
+        rig.endpoint.script(
+            "denied",
+            [Reply::error(403, "AccessDeniedException", "not allowed")],
+        );
+        match rig.invoke(event).await {
+            Answer::Error(error) => {
+                assert_eq!(error["errorType"], "ItemsFailed", "{error}");
+                let message = error["errorMessage"].as_str().unwrap();
+                assert!(
+                    message.contains("1 of 1 items failed")
+                        && message.contains("AccessDeniedException")
+                        && message.contains("denied.jpg"),
+                    "{message}"
+                );
+            }
+            Answer::Response(r) => {
+                panic!("Lambda would count this a success and drop the failure: {r}")
+            }
+        }
+    }
+    // Once the role is mended, Lambda's retry (or the redrive) converges.
+    let payload = rig.payload(notification).await;
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_number_arns_of_regions_with_long_names_are_sent_and_signed() {
+    let rig = Rig::start("arn", &[]).await;
+    let arn = "arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/0123456789abcdef0123456789abcdef";
+    assert_eq!(arn.len(), 101);
+    let payload = rig
+        .payload(json!({"mediaId": "longarn", "originationPhoneNumberId": arn}))
+        .await;
+    assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
+    let seen = rig.endpoint.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].phone_number_id.as_deref(), Some(arn));
+    assert_eq!(seen[0].signature, Ok(()));
+    // Over the service's 115 characters: never sent.
+    let too_long = format!("{arn}{}", "a".repeat(15));
+    let payload = rig
+        .payload(json!({"mediaId": "toolong", "originationPhoneNumberId": too_long}))
+        .await;
+    assert_eq!(
+        payload["results"][0]["error"]["type"], "InvalidInput",
+        "{payload}"
+    );
+    assert!(payload["results"][0]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 115"));
+    assert_eq!(rig.endpoint.seen().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_never_followed() {
+    let elsewhere = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
+        .await
+        .unwrap();
+    let rig = Rig::start("redirect", &[("MAX_ATTEMPTS", "3")]).await;
+    rig.endpoint.script(
+        "moved",
+        [Reply::Http {
+            status: 307,
+            headers: vec![(
+                "location".into(),
+                format!(
+                    "{}/v1/whatsapp/media?mediaId=moved&originationPhoneNumberId={PHONE}",
+                    elsewhere.url()
+                ),
+            )],
+            body: String::new(),
+        }],
+    );
+    let payload = rig
+        .payload(json!({"mediaId": "moved", "originationPhoneNumberId": PHONE}))
+        .await;
+    let result = &payload["results"][0];
+    assert_eq!(result["outcome"], "failed", "{payload}");
+    assert_eq!(result["error"]["type"], "UnexpectedResponse");
+    assert_eq!(result["error"]["httpStatus"], 307);
+    assert_eq!(result["error"]["retryable"], false);
+    assert_eq!(result["attempts"], 1, "a 3xx is not retried");
+    assert!(
+        elsewhere.seen().is_empty(),
+        "the DELETE and its session token went to the redirect's host"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_answer_could_not_fit_is_refused_before_any_work() {
+    let rig = Rig::start("limit", &[]).await;
+    let item = |i: usize| json!({"mediaId": format!("m{i}"), "originationPhoneNumberId": PHONE});
+    let too_many: Vec<Value> = (0..1001).map(item).collect();
+    match rig.invoke(json!({ "deletions": too_many })).await {
+        Answer::Error(e) => {
+            assert_eq!(e["errorType"], "InvalidEvent", "{e}");
+            let message = e["errorMessage"].as_str().unwrap();
+            assert!(
+                message.contains("at most 1000") && message.contains("S3 Batch Operations"),
+                "{message}"
+            );
+        }
+        Answer::Response(r) => panic!("worked on: {}", &r.to_string()[..200]),
+    }
+    // Keys of control characters take six bytes each in JSON: 1,000 of the longest cannot
+    // be answered within Lambda's 6 MB.
+    let long_key = "\u{1}".repeat(1024);
+    let huge: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"mediaId": format!("h{i}"), "originationPhoneNumberId": PHONE,
+                        "bucket": "media", "key": long_key})
+        })
+        .collect();
+    match rig.invoke(json!({ "deletions": huge })).await {
+        Answer::Error(e) => {
+            assert_eq!(e["errorType"], "InvalidEvent", "{e}");
+            assert!(e["errorMessage"].as_str().unwrap().contains("6291456-byte"));
+        }
+        Answer::Response(r) => panic!("worked on: {}", &r.to_string()[..200]),
+    }
+    assert!(rig.endpoint.seen().is_empty(), "nothing was sent");
+
+    // The maximum, with keys of S3's longest, fits.
+    let key = "k".repeat(1024);
+    let most: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"mediaId": format!("x{i}"), "originationPhoneNumberId": PHONE,
+                        "bucket": "media", "key": key})
+        })
+        .collect();
+    let payload = rig
+        .payload(json!({ "deletions": most, "dryRun": true }))
+        .await;
+    assert_eq!(payload["summary"]["dryRun"], 1000);
+    assert!(payload.to_string().len() < 6 * 1024 * 1024);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_keys_are_matched_exactly_as_s3_keeps_them() {
+    let rig = Rig::start("tags", &[("MEDIA_ID_METADATA_KEY", "Media-Id")]).await;
+    rig.bucket("media", true).await;
+    rig.put("media", "case.jpg", None, "x").await;
+    support::moto::put_tags(
+        &rig.s3,
+        "media",
+        "case.jpg",
+        None,
+        &[
+            ("media-id", "lowercase"),
+            ("MEDIA-ID", "uppercase"),
+            ("Media-Id", "exact"),
+            ("whatsapp-origination-phone-number-id", PHONE),
+        ],
+    )
+    .await;
+    rig.put("media", "other-case.jpg", None, "y").await;
+    support::moto::put_tags(
+        &rig.s3,
+        "media",
+        "other-case.jpg",
+        None,
+        &[
+            ("media-id", "lowercase"),
+            ("whatsapp-origination-phone-number-id", PHONE),
+        ],
+    )
+    .await;
+    let payload = rig
+        .payload(json!({"deletions": [
+            {"bucket": "media", "key": "case.jpg"},
+            {"bucket": "media", "key": "other-case.jpg"},
+        ]}))
+        .await;
+    assert_eq!(payload["results"][0]["mediaId"], "exact", "{payload}");
+    assert_eq!(payload["results"][1]["outcome"], "skipped", "{payload}");
+    assert!(payload["results"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no Media-Id tag"));
+    assert_eq!(rig.media_seen(), ["exact"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unversioned_object_uploaded_again_after_it_was_read_is_kept() {
+    let rig = Rig::start("if-match", &[]).await;
+    rig.bucket("plain", false).await;
+    rig.put("plain", "race.jpg", Some(("racemedia", PHONE)), "first")
+        .await;
+    rig.put("plain", "calm.jpg", Some(("calmmedia", PHONE)), "calm")
+        .await;
+    // Another upload lands between the function's HeadObject and its DeleteObject.
+    rig.faults.upload_before_delete("/plain/race.jpg", "second");
+    let payload = rig
+        .payload(json!({"deletions": [
+            {"bucket": "plain", "key": "race.jpg"},
+            {"bucket": "plain", "key": "calm.jpg"},
+        ]}))
+        .await;
+    let race = &payload["results"][0];
+    assert_eq!(race["outcome"], "deleted", "{payload}");
+    assert_eq!(race["s3Object"], "kept", "{payload}");
+    assert!(race["reason"]
+        .as_str()
+        .unwrap()
+        .contains("changed after it was read"));
+    assert_eq!(
+        rig.body("plain", "race.jpg").await.as_deref(),
+        Some("second")
+    );
+    // Unchanged, it goes.
+    assert_eq!(payload["results"][1]["s3Object"], "deleted", "{payload}");
+    assert_eq!(rig.body("plain", "calm.jpg").await, None);
+}
