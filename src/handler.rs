@@ -405,6 +405,7 @@ mod fake_tests {
             Ok(Some(ObjectHead {
                 version_id: Some("v1".into()),
                 etag: Some("\"e1\"".into()),
+                last_modified: None,
                 metadata: HashMap::from([
                     ("whatsapp-media-id".into(), "abc".into()),
                     (

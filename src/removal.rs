@@ -10,7 +10,7 @@
 use crate::config::Config;
 use crate::event::ObjectRef;
 use crate::ids::{MediaId, PhoneNumberId};
-use crate::resolve::{self, ObjectSource};
+use crate::resolve::{self, ObjectSource, NULL_VERSION};
 use crate::storage::{Deleted, ObjectStore, StoreError};
 
 /// What became of an item's S3 object.
@@ -48,9 +48,11 @@ pub async fn remove<S: ObjectStore>(
                 return Ok(Removal::AlreadyAbsent);
             }
             for version in versions.iter().filter(|v| !v.is_delete_marker) {
-                // The current version is read as the current object, so that a bucket that
-                // was never versioned (whose listing says `null`) is read as S3 serves it.
-                let asked = (!version.is_latest).then_some(version.version_id.as_str());
+                // Each version is read by its own id, except a current `null` one, read as the
+                // current object, so that a bucket never versioned (whose listing says `null`)
+                // is read, and deleted, as S3 serves it.
+                let current_null = version.is_latest && version.version_id == NULL_VERSION;
+                let asked = (!current_null).then_some(version.version_id.as_str());
                 let Some(names) = resolve::names_at(store, config, bucket, key, asked).await?
                 else {
                     continue;

@@ -72,6 +72,8 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         metadata,
         decoded_key,
     } = item;
+    // The other form of an EventBridge key, for the current-version check below.
+    let other_form = decoded_key.clone();
     if let (Metadata::HiddenByMarker, Some(decoded), Some(marker)) =
         (&metadata, decoded_key, object.version_id.as_deref())
     {
@@ -81,6 +83,7 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
             Err(error) => return Resolution::Failed { object, error },
         }
     }
+    let asked_version = object.version_id.clone();
     let found = match read_names(store, config, &object, &metadata).await {
         Ok(found) => found,
         Err(error) => return Resolution::Failed { object, error },
@@ -121,19 +124,25 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         return Resolution::Skipped { object, reason };
     };
     // The key pattern names media by its key alone: while the key still has a current
-    // version, that version stands for the same media, whichever older version went.
-    if recorded.is_none() && metadata != Metadata::Current {
-        match current_version(store, &object).await {
-            Ok(Some(current)) => {
-                return Resolution::Skipped {
-                    reason: format!(
-                        "MEDIA_KEY_PATTERN names media {media_id}, but the key still has a current version ({current}), which stands for it"
-                    ),
-                    object,
+    // version, that version stands for the same media, whichever other version went (or is
+    // named). Only the current version itself, read as such, may act for it.
+    let read_as_current = metadata == Metadata::Current && asked_version.is_none();
+    if recorded.is_none() && !read_as_current {
+        let keys = std::iter::once(object.key.clone()).chain(other_form);
+        for key in keys {
+            let current = current_version(store, &object.bucket, &key).await;
+            match current {
+                Ok(Some(current)) if object.version_id.as_deref() != Some(current.as_str()) => {
+                    return Resolution::Skipped {
+                        reason: format!(
+                            "MEDIA_KEY_PATTERN names media {media_id}, but the key {key:?} still has a current version ({current}), which stands for it"
+                        ),
+                        object,
+                    }
                 }
+                Ok(_) => {}
+                Err(error) => return Resolution::Failed { object, error },
             }
-            Ok(None) => {}
-            Err(error) => return Resolution::Failed { object, error },
         }
     }
     let phone_number_id = found
@@ -156,10 +165,11 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
 /// or not the key exists.
 async fn current_version<S: ObjectStore>(
     store: &S,
-    object: &ObjectRef,
+    bucket: &str,
+    key: &str,
 ) -> Result<Option<String>, StoreError> {
     Ok(store
-        .versions(&object.bucket, &object.key)
+        .versions(bucket, key)
         .await?
         .into_iter()
         .find(|v| v.is_latest && !v.is_delete_marker)
@@ -297,6 +307,7 @@ pub(crate) async fn names_at<S: ObjectStore>(
     let Some(head) = store.head(bucket, key, version).await? else {
         return Ok(None);
     };
+    let (head_modified, head_version) = (head.last_modified, head.version_id.clone());
     let mut names = Names {
         // The version asked for, else the one S3 says it read (None when never versioned).
         version_id: version.map(str::to_owned).or(head.version_id),
@@ -307,6 +318,29 @@ pub(crate) async fn names_at<S: ObjectStore>(
     // No tags are read yet, so this asks the metadata alone.
     if names.media_id(config).is_none() {
         names.tags = store.tags(bucket, key, names.version_id.as_deref()).await?;
+        // Without a version id of its own (a bucket never versioned) or with `null` (which
+        // an upload replaces while versioning is suspended), the tags are those of whatever
+        // is current by now: make sure it is still what HeadObject read.
+        if names
+            .version_id
+            .as_deref()
+            .is_none_or(|v| v == NULL_VERSION)
+        {
+            let again = store.head(bucket, key, version).await?;
+            let same = again.is_some_and(|again| {
+                again.etag == names.etag
+                    && again.last_modified == head_modified
+                    && again.version_id == head_version
+            });
+            if !same {
+                return Err(StoreError {
+                    operation: "GetObjectTagging",
+                    status: None,
+                    message: "the object was uploaded again while its metadata and tags were read; a retry reads it afresh".into(),
+                    retryable: true,
+                });
+            }
+        }
     }
     Ok(Some(names))
 }
@@ -483,6 +517,7 @@ mod tests {
                 .map(|(_, v, _, n)| crate::storage::ObjectHead {
                     version_id: Some(v.clone()),
                     etag: Some(format!("\"{v}\"")),
+                    last_modified: None,
                     metadata: n.metadata.clone(),
                 }))
         }

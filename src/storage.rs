@@ -21,6 +21,8 @@ pub struct ObjectHead {
     /// The ETag of what was read: the condition under which an object without a version id
     /// is deleted.
     pub etag: Option<String>,
+    /// When it was written (seconds and nanoseconds), to tell an upload of the same bytes.
+    pub last_modified: Option<(i64, u32)>,
     /// User metadata, names in lower case without `x-amz-meta-`.
     pub metadata: HashMap<String, String>,
 }
@@ -152,6 +154,7 @@ impl ObjectStore for S3Store {
             Ok(head) => Ok(Some(ObjectHead {
                 version_id: head.version_id().map(str::to_owned),
                 etag: head.e_tag().map(str::to_owned),
+                last_modified: head.last_modified().map(|t| (t.secs(), t.subsec_nanos())),
                 metadata: head
                     .metadata()
                     .map(|m| {
@@ -230,93 +233,33 @@ impl ObjectStore for S3Store {
         // same key, exactly the versions older than the marker. Timestamps could not tell
         // them apart: S3 lists them to the second, and a key re-uploaded within the same
         // second as the delete would be indistinguishable.
-        let (mut key_marker, mut version_id_marker) =
-            (Some(key.to_owned()), Some(marker_version_id.to_owned()));
+        let mut from = Some((key.to_owned(), Some(marker_version_id.to_owned())));
         loop {
-            let page = self
-                .client
-                .list_object_versions()
-                .bucket(bucket)
-                .prefix(key)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_id_marker.take())
-                .send()
-                .await
-                .map_err(|e| store_error("ListObjectVersions", e))?;
-            if let Some(version) = page.versions().iter().find(|v| v.key() == Some(key)) {
-                return Ok(version.version_id().map(str::to_owned));
+            let page = self.version_page(bucket, key, from.take()).await?;
+            if let Some(version) = page.versions.into_iter().next() {
+                return Ok(Some(version.version_id));
             }
-            // The prefix also lists longer keys, which sort after this one: once the listing
-            // reaches one, no older version of this key is left.
-            let passed_key = page
-                .versions()
-                .iter()
-                .map(|v| v.key())
-                .chain(page.delete_markers().iter().map(|m| m.key()))
-                .any(|k| k != Some(key));
-            if passed_key || page.is_truncated() != Some(true) {
-                return Ok(None);
-            }
-            key_marker = page.next_key_marker().map(str::to_owned);
-            version_id_marker = page.next_version_id_marker().map(str::to_owned);
-            if key_marker.is_none() {
-                return Ok(None);
+            match page.next {
+                Some(next) => from = Some(next),
+                None => return Ok(None),
             }
         }
     }
 
     async fn versions(&self, bucket: &str, key: &str) -> Result<Vec<KeyVersion>, StoreError> {
         let mut found = Vec::new();
-        let (mut key_marker, mut version_id_marker) = (None, None);
+        let mut from = None;
         loop {
-            let page = self
-                .client
-                .list_object_versions()
-                .bucket(bucket)
-                .prefix(key)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_id_marker.take())
-                .send()
-                .await
-                .map_err(|e| store_error("ListObjectVersions", e))?;
-            let versions = page
-                .versions()
-                .iter()
-                .filter(|v| v.key() == Some(key))
-                .map(|v| KeyVersion {
-                    version_id: v.version_id().unwrap_or("null").to_owned(),
-                    is_latest: v.is_latest() == Some(true),
-                    is_delete_marker: false,
-                });
-            let markers = page
-                .delete_markers()
-                .iter()
-                .filter(|m| m.key() == Some(key))
-                .map(|m| KeyVersion {
-                    version_id: m.version_id().unwrap_or("null").to_owned(),
-                    is_latest: m.is_latest() == Some(true),
-                    is_delete_marker: true,
-                });
+            let page = self.version_page(bucket, key, from.take()).await?;
             // The SDK hands versions and markers over in two lists; within each, newest
             // first. The one latest entry, whichever list it is in, goes first.
-            let mut entries: Vec<KeyVersion> = versions.chain(markers).collect();
+            let mut entries: Vec<KeyVersion> =
+                page.versions.into_iter().chain(page.markers).collect();
             entries.sort_by_key(|e| !e.is_latest);
             found.extend(entries);
-            // Longer keys under the prefix sort after this one: once one is listed, no
-            // version of this key is left.
-            let passed_key = page
-                .versions()
-                .iter()
-                .map(|v| v.key())
-                .chain(page.delete_markers().iter().map(|m| m.key()))
-                .any(|k| k != Some(key));
-            if passed_key || page.is_truncated() != Some(true) {
-                return Ok(found);
-            }
-            key_marker = page.next_key_marker().map(str::to_owned);
-            version_id_marker = page.next_version_id_marker().map(str::to_owned);
-            if key_marker.is_none() {
-                return Ok(found);
+            match page.next {
+                Some(next) => from = Some(next),
+                None => return Ok(found),
             }
         }
     }
@@ -346,6 +289,85 @@ impl ObjectStore for S3Store {
         }
     }
 }
+
+/// One page of a key's version listing: its entries of exactly that key.
+struct VersionPage {
+    /// Versions (not markers), newest first.
+    versions: Vec<KeyVersion>,
+    /// Delete markers, newest first.
+    markers: Vec<KeyVersion>,
+    /// Where the next page starts (key marker, version id marker), while entries of the
+    /// key may remain.
+    next: Option<(String, Option<String>)>,
+}
+
+impl S3Store {
+    /// The page of `ListObjectVersions` for `key` that starts after `from`. S3 lists the
+    /// versions of a key newest first, and a listing that starts at (key-marker,
+    /// version-id-marker) holds only what comes after that entry: for the same key, exactly
+    /// the older versions. Timestamps could not tell them apart: S3 lists them to the
+    /// second, and a key re-uploaded within the same second as a delete would be
+    /// indistinguishable.
+    async fn version_page(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: Option<(String, Option<String>)>,
+    ) -> Result<VersionPage, StoreError> {
+        let (key_marker, version_id_marker) = from.unzip();
+        let page = self
+            .client
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(key)
+            .set_key_marker(key_marker)
+            .set_version_id_marker(version_id_marker.flatten())
+            .send()
+            .await
+            .map_err(|e| store_error("ListObjectVersions", e))?;
+        let entry =
+            |version_id: Option<&str>, is_latest: Option<bool>, is_delete_marker| KeyVersion {
+                version_id: version_id.unwrap_or(NULL_VERSION_ID).to_owned(),
+                is_latest: is_latest == Some(true),
+                is_delete_marker,
+            };
+        let versions = page
+            .versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .map(|v| entry(v.version_id(), v.is_latest(), false))
+            .collect();
+        let markers = page
+            .delete_markers()
+            .iter()
+            .filter(|m| m.key() == Some(key))
+            .map(|m| entry(m.version_id(), m.is_latest(), true))
+            .collect();
+        // The prefix also lists longer keys, which sort after this one: once the listing
+        // reaches one, no version of this key is left.
+        let passed_key = page
+            .versions()
+            .iter()
+            .map(|v| v.key())
+            .chain(page.delete_markers().iter().map(|m| m.key()))
+            .any(|k| k != Some(key));
+        let next = match (passed_key, page.is_truncated(), page.next_key_marker()) {
+            (false, Some(true), Some(next_key)) => Some((
+                next_key.to_owned(),
+                page.next_version_id_marker().map(str::to_owned),
+            )),
+            _ => None,
+        };
+        Ok(VersionPage {
+            versions,
+            markers,
+            next,
+        })
+    }
+}
+
+/// The version id S3 lists for an object written without versioning.
+const NULL_VERSION_ID: &str = "null";
 
 fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())
@@ -378,6 +400,10 @@ where
                     code.as_str(),
                     "SlowDown" | "RequestTimeout" | "ThrottlingException"
                 )
+                // A conditional delete that met a concurrent write: the retry sees 412 or
+                // 404 and settles.
+                || code == "ConditionalRequestConflict"
+                || (operation == "DeleteObject" && status == Some(409))
         }
         _ => false,
     };

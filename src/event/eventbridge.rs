@@ -39,7 +39,16 @@ pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
     let item = match str_at(value, &["detail", "deletion-type"]) {
         // Nothing is read for a permanent delete, so nothing could prove which form of
         // the key was the object: the key pattern sees the key as delivered, never a guess.
-        Some("Permanently Deleted") => WorkItem::Object(ObjectItem::new(object, Metadata::Gone)),
+        // Its decoded form rides along all the same: the key pattern must not act while
+        // either form still has a current version.
+        Some("Permanently Deleted") => {
+            let decoded_key = percent_decoded(&object.key);
+            WorkItem::Object(ObjectItem {
+                object,
+                metadata: Metadata::Gone,
+                decoded_key,
+            })
+        }
         Some("Delete Marker Created") if object.version_id.is_some() => {
             let decoded_key = percent_decoded(&object.key);
             WorkItem::Object(ObjectItem {

@@ -118,7 +118,9 @@ pub struct ObjectItem {
     /// EventBridge only: the key percent-decoded, where that differs from the key as
     /// delivered (AWS documents no encoding for EventBridge keys). It is the object only
     /// when the delivered key names nothing and it does: for a delete marker, the marker's
-    /// version id proves which of the two keys it was created for.
+    /// version id proves which of the two keys it was created for. For a permanent delete
+    /// nothing proves it, so it only keeps the key pattern from acting while this form of
+    /// the key still has a current version.
     pub decoded_key: Option<String>,
 }
 

@@ -381,6 +381,31 @@ mod tests {
             route.endpoint.host,
             "social-messaging.ap-northeast-1.amazonaws.com"
         );
+        // Signed for that Region: its credential scope names it.
+        let url = WhatsAppClient::media_url(&route, &MediaId::parse("m").unwrap(), &tokyo);
+        let signed = route
+            .signer
+            .sign(
+                "DELETE",
+                &url,
+                &route.endpoint.host,
+                &Credentials::new("AKID", "secret", None, None, "test"),
+                SystemTime::now(),
+            )
+            .unwrap();
+        let authorization = signed
+            .headers
+            .iter()
+            .find(|(name, _)| *name == "authorization")
+            .map(|(_, value)| value.clone())
+            .unwrap();
+        assert!(
+            authorization.contains("/ap-northeast-1/social-messaging/aws4_request"),
+            "{authorization}"
+        );
+        assert!(url.starts_with(
+            "https://social-messaging.ap-northeast-1.amazonaws.com/v1/whatsapp/media?"
+        ));
         // Another partition's Region gets its own domain.
         let beijing =
             phone("arn:aws-cn:social-messaging:cn-north-1:123456789012:phone-number-id/abc");

@@ -51,6 +51,15 @@ pub(crate) fn interpret(response: RawResponse<'_>) -> Result<Deleted, MediaError
         };
     }
 
+    // A redirect is never followed, and no code it carries makes it an answer.
+    if (300..400).contains(&status) {
+        return Err(MediaError::UnexpectedResponse {
+            status,
+            message: format!("HTTP {status} redirect, not followed: {}", excerpt(body)),
+            request_id,
+        });
+    }
+
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let field = |names: &[&str]| {
         names
@@ -64,7 +73,11 @@ pub(crate) fn interpret(response: RawResponse<'_>) -> Result<Deleted, MediaError
         .filter(|code| !code.is_empty());
 
     match code {
-        Some(code) if code == "ResourceNotFoundException" => Ok(Deleted::AlreadyDeleted),
+        // Only the service's own 404 says the media is gone: nothing else may let an S3
+        // object be deleted.
+        Some(code) if code == "ResourceNotFoundException" && status == 404 => {
+            Ok(Deleted::AlreadyDeleted)
+        }
         Some(code) => Err(MediaError::Service {
             code,
             status,
@@ -114,6 +127,21 @@ mod tests {
             request_id: Some("req-1".into()),
             body: body.as_bytes(),
         })
+    }
+
+    #[test]
+    fn a_redirect_or_a_stray_not_found_code_is_never_a_deletion() {
+        // A 3xx is unexpected, whatever code it carries, and is not retried.
+        let moved = run(307, Some("ResourceNotFoundException"), "").unwrap_err();
+        assert_eq!(moved.error_type(), "UnexpectedResponse");
+        assert!(!moved.retryable());
+        // ResourceNotFoundException means "already deleted" only as the service's 404.
+        let odd = run(400, Some("ResourceNotFoundException"), "{}").unwrap_err();
+        assert_eq!(odd.error_type(), "ResourceNotFoundException");
+        assert_eq!(
+            run(404, Some("ResourceNotFoundException"), "{}"),
+            Ok(Deleted::AlreadyDeleted)
+        );
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub fn template_default(name: &str) -> String {
 const KEY_PATTERN: &str = r"^fleet/(?P<mediaId>[A-Za-z0-9]+)\.jpg$";
 
 /// The function's environment: the template's defaults, as a deployed stack has them.
-fn settings() -> Vec<(String, String)> {
+fn settings(s3_url: &str) -> Vec<(String, String)> {
     [
         ("MAX_CONCURRENCY", "MaxConcurrency"),
         ("MAX_REQUESTS_PER_SECOND", "MaxRequestsPerSecond"),
@@ -126,11 +126,9 @@ fn settings() -> Vec<(String, String)> {
             "DEFAULT_ORIGINATION_PHONE_NUMBER_ID".to_string(),
             super::PHONE.to_string(),
         ),
-        // Nothing here reads S3: permanent deletes name their media by key.
-        (
-            "AWS_ENDPOINT_URL_S3".to_string(),
-            format!("http://127.0.0.1:{}", super::free_port()),
-        ),
+        // Permanent deletes name their media by key; S3 only tells that no current version
+        // of the key is left.
+        ("AWS_ENDPOINT_URL_S3".to_string(), s3_url.to_string()),
     ])
     .collect()
 }
@@ -194,9 +192,10 @@ pub async fn run(
     // The service's bucket: the quota a second, and a burst of a second's worth.
     endpoint.throttle_above(QUOTA, QUOTA);
     std::fs::create_dir_all(log_dir).expect("log dir");
+    let s3 = super::empty_s3::EmptyS3::start().await;
     let env: Vec<(String, String)> = super::function_env(&endpoint.url(), &[])
         .into_iter()
-        .chain(settings())
+        .chain(settings(&s3.url))
         .collect();
     let timeout = Duration::from_secs(
         template_default("FunctionTimeout")

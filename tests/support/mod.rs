@@ -1,6 +1,7 @@
 //! Shared fixtures for the integration and end-to-end suites.
 #![allow(dead_code)]
 
+pub mod empty_s3;
 pub mod endpoint;
 pub mod fleet;
 pub mod forward;

@@ -81,17 +81,22 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str, versioned: bool)
         .await
         .expect("create bucket");
     if versioned {
-        s3.put_bucket_versioning()
-            .bucket(name)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("enable versioning");
+        enable_versioning(s3, name).await;
     }
+}
+
+/// Turns versioning on for a bucket (objects already in it keep the version id `null`).
+pub async fn enable_versioning(s3: &aws_sdk_s3::Client, name: &str) {
+    s3.put_bucket_versioning()
+        .bucket(name)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("enable versioning");
 }
 
 /// The version ids (not delete markers) that exist for exactly `key`.

@@ -1,6 +1,6 @@
 //! A fault-injecting proxy in front of moto's S3 server: requests go through unchanged,
 //! except those of an operation told to fail, which get an S3 XML error instead, and a
-//! DeleteObject told to race, before which another client's upload lands.
+//! request told to race, before which another client's upload lands.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -51,8 +51,9 @@ pub struct S3Faults {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// Paths (`/bucket/key`) whose next DeleteObject is preceded by an upload of a body.
-type Races = Arc<Mutex<Vec<(String, String)>>>;
+/// (operation, `/bucket/key`, body, tagging): the next such request of that path is
+/// preceded by an upload of the body with those tags.
+type Races = Arc<Mutex<Vec<(Operation, String, String, String)>>>;
 
 impl Drop for S3Faults {
     fn drop(&mut self) {
@@ -90,14 +91,17 @@ impl S3Faults {
         }
     }
 
-    /// Before the next DeleteObject of `path` (`/bucket/key`, as the request names it),
-    /// uploads `body` under that key: a re-upload that lands between the function's read of
-    /// the object and its delete.
-    pub fn upload_before_delete(&self, path: &str, body: &str) {
-        self.races
-            .lock()
-            .unwrap()
-            .push((path.to_owned(), body.to_owned()));
+    /// Before the next `operation` on `path` (`/bucket/key`, as the request names it),
+    /// uploads `body` under that key: a re-upload that lands between two of the function's
+    /// calls (its HeadObject and its GetObjectTagging, or its read and its delete).
+    /// `tagging` is the upload's `x-amz-tagging` (`k=v&k2=v2`), or empty.
+    pub fn upload_before(&self, operation: Operation, path: &str, body: &str, tagging: &str) {
+        self.races.lock().unwrap().push((
+            operation,
+            path.to_owned(),
+            body.to_owned(),
+            tagging.to_owned(),
+        ));
     }
 
     /// From now on, `operation` answers HTTP `status` (403 AccessDenied, 500 InternalError).
@@ -120,15 +124,17 @@ async fn relay(
     let (read, mut write) = client.into_split();
     let mut reader = BufReader::new(read);
     while let Some(request) = read_request(&mut reader).await {
-        if request.method == "DELETE" {
+        if let Some(operation) = operation_of(&request.method, &request.target) {
             let path = request.target.split('?').next().unwrap_or_default();
             let race = {
                 let mut races = races.lock().unwrap();
-                let at = races.iter().position(|(p, _)| p == path);
+                let at = races
+                    .iter()
+                    .position(|(o, p, ..)| *o == operation && p == path);
                 at.map(|at| races.remove(at))
             };
-            if let Some((path, body)) = race {
-                upload(upstream, &path, &body).await;
+            if let Some((_, path, body, tagging)) = race {
+                upload(upstream, &path, &body, &tagging).await;
             }
         }
         let fault = operation_of(&request.method, &request.target).and_then(|op| {
@@ -169,8 +175,8 @@ async fn relay(
 }
 
 /// Another client's PutObject of `body` at `path`, straight to the upstream.
-async fn upload(upstream: SocketAddr, path: &str, body: &str) {
-    let put = super::endpoint::Request {
+async fn upload(upstream: SocketAddr, path: &str, body: &str, tagging: &str) {
+    let mut put = super::endpoint::Request {
         method: "PUT".into(),
         target: path.to_owned(),
         headers: vec![
@@ -187,6 +193,10 @@ async fn upload(upstream: SocketAddr, path: &str, body: &str) {
         ],
         body: body.as_bytes().to_vec(),
     };
+    if !tagging.is_empty() {
+        put.headers
+            .push(("x-amz-tagging".into(), tagging.to_owned()));
+    }
     let response = forward(&put, upstream).await.expect("the racing upload");
     assert!(
         response.starts_with(b"HTTP/1.1 200"),
