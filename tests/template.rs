@@ -124,6 +124,13 @@ fn check_endpoint_variables(t: &Value) {
 }
 
 fn check_tag_reads(t: &Value) {
+    // Without s3:ListBucket, S3 answers HeadObject of a missing key with 403, not 404.
+    let listing = statement(&function_statements(t), "MediaVersions");
+    assert_eq!(
+        listing["Action"],
+        json!(["s3:ListBucket", "s3:ListBucketVersions"]),
+        "{listing}"
+    );
     let objects = statement(&function_statements(t), "MediaObjects");
     for action in ["s3:GetObjectTagging", "s3:GetObjectVersionTagging"] {
         assert!(
@@ -257,6 +264,14 @@ fn a_created_bucket_with_the_sqs_buffer_notifies_the_queue() {
         &resource(&t, "BufferQueuePolicy")["Properties"]["PolicyDocument"]["Statement"];
     assert_eq!(statements[0]["Principal"]["Service"], "s3.amazonaws.com");
     assert!(!has(&t, "ExistingBucketDeletionsRule"));
+    // What the buffer dead-letters is seen, as the failure queue's is.
+    let alarm = &resource(&t, "BufferDeadLetterAlarm")["Properties"];
+    assert_eq!(
+        alarm["Dimensions"][0]["Value"],
+        json!({"Fn::GetAtt": ["BufferDeadLetterQueue", "QueueName"]})
+    );
+    assert_eq!(alarm["Threshold"], json!(1));
+    assert!(!has(&render(&[]), "BufferDeadLetterAlarm"));
 }
 
 #[test]
