@@ -97,6 +97,17 @@ impl Config {
             })
             .transpose()?;
 
+        let (media_id_metadata_key, media_id_tag_key) = name_setting(
+            "MEDIA_ID_METADATA_KEY",
+            get("MEDIA_ID_METADATA_KEY"),
+            "whatsapp-media-id",
+        )?;
+        let (phone_number_id_metadata_key, phone_number_id_tag_key) = name_setting(
+            "PHONE_NUMBER_ID_METADATA_KEY",
+            get("PHONE_NUMBER_ID_METADATA_KEY"),
+            "whatsapp-origination-phone-number-id",
+        )?;
+
         Ok(Self {
             endpoint: EndpointSettings {
                 url_override,
@@ -105,21 +116,10 @@ impl Config {
             default_phone_number_id,
             dry_run: parse_bool("DRY_RUN", get("DRY_RUN"), false)?,
             delete_s3_object: parse_bool("DELETE_S3_OBJECT", get("DELETE_S3_OBJECT"), true)?,
-            media_id_metadata_key: metadata_key(
-                "MEDIA_ID_METADATA_KEY",
-                get("MEDIA_ID_METADATA_KEY"),
-                "whatsapp-media-id",
-            )?,
-            phone_number_id_metadata_key: metadata_key(
-                "PHONE_NUMBER_ID_METADATA_KEY",
-                get("PHONE_NUMBER_ID_METADATA_KEY"),
-                "whatsapp-origination-phone-number-id",
-            )?,
-            media_id_tag_key: tag_key(get("MEDIA_ID_METADATA_KEY"), "whatsapp-media-id"),
-            phone_number_id_tag_key: tag_key(
-                get("PHONE_NUMBER_ID_METADATA_KEY"),
-                "whatsapp-origination-phone-number-id",
-            ),
+            media_id_metadata_key,
+            phone_number_id_metadata_key,
+            media_id_tag_key,
+            phone_number_id_tag_key,
             media_key_pattern: get("MEDIA_KEY_PATTERN")
                 .map(|p| key_pattern(&p))
                 .transpose()?,
@@ -159,26 +159,21 @@ fn parse_bool(
     }
 }
 
-/// The tag key of a name: as written, trimmed, without an `x-amz-meta-` prefix (in any
-/// case). Its form was checked by [`metadata_key`].
-fn tag_key(value: Option<String>, default: &str) -> String {
-    let value = value.unwrap_or_else(|| default.to_owned());
-    let value = value.trim();
-    match value.get(..11) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("x-amz-meta-") => value[11..].to_owned(),
-        _ => value.to_owned(),
-    }
-}
-
-/// S3 returns user-metadata names in lower case without `x-amz-meta-`; accept either form.
-fn metadata_key(
+/// A name that serves for metadata and tags: (the metadata name, the tag key). S3 returns
+/// user-metadata names in lower case without `x-amz-meta-` (either form is accepted here),
+/// while tag keys are case-sensitive, so the tag key is the name as written, trimmed and
+/// without the prefix.
+fn name_setting(
     variable: &'static str,
     value: Option<String>,
     default: &str,
-) -> Result<String, ConfigError> {
+) -> Result<(String, String), ConfigError> {
     let value = value.unwrap_or_else(|| default.to_owned());
-    let lower = value.trim().to_ascii_lowercase();
-    let name = lower.strip_prefix("x-amz-meta-").unwrap_or(&lower);
+    let trimmed = value.trim();
+    let name = match trimmed.get(..11) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("x-amz-meta-") => &trimmed[11..],
+        _ => trimmed,
+    };
     let valid = !name.is_empty()
         && name
             .bytes()
@@ -189,7 +184,7 @@ fn metadata_key(
             format!("expected a metadata name of letters, digits, `-`, `_` or `.`, got {value:?}"),
         ));
     }
-    Ok(name.to_owned())
+    Ok((name.to_ascii_lowercase(), name.to_owned()))
 }
 
 fn key_pattern(pattern: &str) -> Result<regex_lite::Regex, ConfigError> {

@@ -10,8 +10,8 @@
 use crate::config::Config;
 use crate::event::ObjectRef;
 use crate::ids::{MediaId, PhoneNumberId};
-use crate::resolve::{self, ObjectSource, NULL_VERSION};
-use crate::storage::{Deleted, ObjectStore, StoreError};
+use crate::resolve::{self, ObjectSource};
+use crate::storage::{Deleted, ObjectStore, StoreError, NULL_VERSION};
 
 /// What became of an item's S3 object.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -386,6 +386,8 @@ const ENVELOPE: usize = 256;
 /// Ids found on an object are echoed when they are not valid: [`ECHO_CHARS`] and an
 /// ellipsis each, 6 bytes a character at worst (`\u0001`).
 const FOUND_IDS: usize = 2 * ((ECHO_CHARS + 1) * 6 + 2);
+/// The default phone number id, a valid one: at most 115 characters of ASCII, quoted.
+const DEFAULT_PHONE_NUMBER_ID: usize = 115 + 2;
 /// The version id that S3 reads for an object named without one: at most 1,024 bytes.
 const READ_VERSION_ID: usize = 1_024 * 2 + 2;
 
@@ -394,18 +396,13 @@ const READ_VERSION_ID: usize = 1_024 * 2 + 2;
 pub fn answer_bound(items: &[WorkItem]) -> usize {
     let json_len =
         |value: &str| serde_json::to_string(value).map_or(value.len() * 6 + 2, |json| json.len());
-    let object_len = |object: &Option<ObjectRef>| {
-        object.as_ref().map_or(0, |o| {
+    let object_len = |object: Option<&ObjectRef>| {
+        object.map_or(0, |o| {
             json_len(&o.bucket) + json_len(&o.key) + o.version_id.as_deref().map_or(0, json_len)
         })
     };
-    let ids_len = |media: &Option<String>, phone: &Option<String>| {
-        [media, phone]
-            .into_iter()
-            .flatten()
-            .map(|v| json_len(&echo(v.clone())))
-            .sum::<usize>()
-    };
+    // Ids are echoed as given when valid, cut short when not.
+    let id_len = |id: Option<&String>| id.map_or(0, |id| json_len(&echo(id.clone())));
     ENVELOPE
         + items
             .iter()
@@ -414,27 +411,27 @@ pub fn answer_bound(items: &[WorkItem]) -> usize {
                     + match item {
                         WorkItem::Ids(request) => {
                             // DEFAULT_ORIGINATION_PHONE_NUMBER_ID stands in for a missing one.
-                            let default_phone = match request.phone_number_id {
-                                Some(_) => 0,
-                                None => 117,
+                            let phone = match &request.phone_number_id {
+                                Some(given) => id_len(Some(given)),
+                                None => DEFAULT_PHONE_NUMBER_ID,
                             };
-                            ids_len(&Some(request.media_id.clone()), &request.phone_number_id)
-                                + default_phone
-                                + object_len(&request.object)
+                            id_len(Some(&request.media_id))
+                                + phone
+                                + object_len(request.object.as_ref())
                         }
                         WorkItem::Object(item) => {
-                            let object = Some(item.object.clone());
                             let read_version = match item.object.version_id {
                                 Some(_) => 0,
                                 None => READ_VERSION_ID,
                             };
-                            object_len(&object) + FOUND_IDS + read_version
+                            object_len(Some(&item.object)) + FOUND_IDS + read_version
                         }
                         WorkItem::Invalid(invalid) => {
-                            ids_len(&invalid.media_id, &invalid.phone_number_id)
-                                + object_len(&invalid.object)
+                            id_len(invalid.media_id.as_ref())
+                                + id_len(invalid.phone_number_id.as_ref())
+                                + object_len(invalid.object.as_ref())
                         }
-                        WorkItem::Skipped { object, .. } => object_len(object),
+                        WorkItem::Skipped { object, .. } => object_len(object.as_ref()),
                     }
             })
             .sum::<usize>()

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::config::Config;
 use crate::event::{IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef};
 use crate::ids::{MediaId, PhoneNumberId};
-use crate::storage::{ObjectStore, StoreError};
+use crate::storage::{ObjectStore, StoreError, NULL_VERSION};
 
 /// A deletion whose ids are valid and complete: ready to be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,18 +108,9 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         _ => ObjectSource::Key,
     };
 
-    let captures = config
-        .media_key_pattern
-        .as_ref()
-        .and_then(|pattern| pattern.captures(&object.key));
-    let from_key = |group: &str| {
-        captures
-            .as_ref()
-            .and_then(|c| c.name(group))
-            .map(|m| m.as_str().to_owned())
-    };
+    let (key_media_id, key_phone_number_id) = key_pattern_ids(config, &object.key);
     let recorded = found.as_ref().and_then(|f| f.media_id(config));
-    let Some(media_id) = recorded.clone().or_else(|| from_key("mediaId")) else {
+    let Some(media_id) = recorded.clone().or(key_media_id) else {
         let reason = no_media_id_reason(config, &metadata, &object, found.is_some());
         return Resolution::Skipped { object, reason };
     };
@@ -148,7 +139,7 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
     let phone_number_id = found
         .as_ref()
         .and_then(|f| f.phone_number_id(config))
-        .or_else(|| from_key("originationPhoneNumberId"));
+        .or(key_phone_number_id);
     let request = IdsRequest {
         media_id,
         phone_number_id,
@@ -158,6 +149,19 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         Ok(target) => Resolution::Target(Target { source, ..target }),
         Err(invalid) => Resolution::Invalid(invalid),
     }
+}
+
+/// The media id and phone number id that `MEDIA_KEY_PATTERN` finds in `key`, if any.
+fn key_pattern_ids(config: &Config, key: &str) -> (Option<String>, Option<String>) {
+    let Some(captures) = config
+        .media_key_pattern
+        .as_ref()
+        .and_then(|pattern| pattern.captures(key))
+    else {
+        return (None, None);
+    };
+    let group = |name: &str| captures.name(name).map(|m| m.as_str().to_owned());
+    (group("mediaId"), group("originationPhoneNumberId"))
 }
 
 /// The version id of the key's current version, if it has one (a delete marker is none).
@@ -236,23 +240,15 @@ impl Names {
         media_id: &MediaId,
         phone_number_id: &PhoneNumberId,
     ) -> bool {
-        let captures = config
-            .media_key_pattern
-            .as_ref()
-            .and_then(|pattern| pattern.captures(key));
-        let from_key = |group: &str| {
-            captures
-                .as_ref()
-                .and_then(|c| c.name(group))
-                .map(|m| m.as_str().to_owned())
-        };
         let (media, phone) = match self.media_id(config) {
             Some(media) => (Some(media), self.phone_number_id(config)),
-            None => (
-                from_key("mediaId"),
-                self.phone_number_id(config)
-                    .or_else(|| from_key("originationPhoneNumberId")),
-            ),
+            None => {
+                let (key_media_id, key_phone_number_id) = key_pattern_ids(config, key);
+                (
+                    key_media_id,
+                    self.phone_number_id(config).or(key_phone_number_id),
+                )
+            }
         };
         media.as_deref() == Some(media_id.as_str())
             && phone.is_none_or(|phone| phone_number_id.is_named_by(&phone))
@@ -289,10 +285,6 @@ async fn read_names<S: ObjectStore>(
     };
     names_at(store, config, bucket, key, version.as_deref()).await
 }
-
-/// The version id S3 gives objects written while a bucket had no versioning, or had it
-/// suspended.
-pub(crate) const NULL_VERSION: &str = "null";
 
 /// Reads the names of exactly `version` of `key` (the current object when `None`): its
 /// metadata, then, only when that names no media id, the tags of the very same version.

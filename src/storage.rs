@@ -12,6 +12,10 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
+/// The version id S3 gives objects written while a bucket had no versioning, or had it
+/// suspended.
+pub const NULL_VERSION: &str = "null";
+
 /// What HeadObject told about an object that exists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectHead {
@@ -228,11 +232,8 @@ impl ObjectStore for S3Store {
         key: &str,
         marker_version_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        // S3 lists the versions of a key newest first, and a listing that starts at
-        // (key-marker, version-id-marker) holds only what comes after that entry: for the
-        // same key, exactly the versions older than the marker. Timestamps could not tell
-        // them apart: S3 lists them to the second, and a key re-uploaded within the same
-        // second as the delete would be indistinguishable.
+        // A listing that starts at the marker holds, for this key, exactly the versions
+        // older than it (see `version_page`).
         let mut from = Some((key.to_owned(), Some(marker_version_id.to_owned())));
         loop {
             let page = self.version_page(bucket, key, from.take()).await?;
@@ -327,7 +328,7 @@ impl S3Store {
             .map_err(|e| store_error("ListObjectVersions", e))?;
         let entry =
             |version_id: Option<&str>, is_latest: Option<bool>, is_delete_marker| KeyVersion {
-                version_id: version_id.unwrap_or(NULL_VERSION_ID).to_owned(),
+                version_id: version_id.unwrap_or(NULL_VERSION).to_owned(),
                 is_latest: is_latest == Some(true),
                 is_delete_marker,
             };
@@ -365,9 +366,6 @@ impl S3Store {
         })
     }
 }
-
-/// The version id S3 lists for an object written without versioning.
-const NULL_VERSION_ID: &str = "null";
 
 fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())

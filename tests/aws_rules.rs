@@ -18,6 +18,12 @@ use support::runtime_api::{Answer, Function};
 use support::s3_faults::{Operation, S3Faults};
 use support::{PHONE, REGION};
 
+/// Media named by their key (`wa/<mediaId>.jpg`), with a default phone number id.
+const KEY_PATTERN: [(&str, &str); 2] = [
+    ("MEDIA_KEY_PATTERN", r"^wa/(?P<mediaId>[A-Za-z0-9]+)\.jpg$"),
+    ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", PHONE),
+];
+
 const OTHER_PHONE: &str = "phone-number-id-ffffffffffffffffffffffffffffffff";
 
 /// The function against moto (through the fault proxy) and the local endpoint.
@@ -128,11 +134,7 @@ impl Rig {
     }
 
     fn media_seen(&self) -> Vec<String> {
-        self.endpoint
-            .seen()
-            .into_iter()
-            .filter_map(|s| s.media_id)
-            .collect()
+        self.endpoint.media_ids_seen()
     }
 }
 
@@ -255,14 +257,7 @@ async fn null_is_a_version_id_in_every_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_null_marker_or_permanent_delete_acts_through_the_key_pattern_alone() {
-    let rig = Rig::start(
-        "null-pattern",
-        &[
-            ("MEDIA_KEY_PATTERN", r"^wa/(?P<mediaId>[A-Za-z0-9]+)\.jpg$"),
-            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", PHONE),
-        ],
-    )
-    .await;
+    let rig = Rig::start("null-pattern", &KEY_PATTERN).await;
     rig.bucket("media", true).await;
     // An older version whose tags name other media: what the null marker hid cannot be
     // proven, so it is never read. (moto does not write null markers; the key's current
@@ -393,14 +388,7 @@ async fn an_object_version_goes_only_if_it_is_that_medias_object() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_pattern_never_deletes_media_that_a_current_version_still_serves() {
-    let rig = Rig::start(
-        "pattern",
-        &[
-            ("MEDIA_KEY_PATTERN", r"^wa/(?P<mediaId>[A-Za-z0-9]+)\.jpg$"),
-            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", PHONE),
-        ],
-    )
-    .await;
+    let rig = Rig::start("pattern", &KEY_PATTERN).await;
     rig.bucket("media", true).await;
     let older = rig.put("media", "wa/M.jpg", None, "1").await.unwrap();
     let current = rig.put("media", "wa/M.jpg", None, "2").await.unwrap();

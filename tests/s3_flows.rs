@@ -55,11 +55,7 @@ impl Fixture {
     }
 
     fn media_seen(&self) -> Vec<String> {
-        self.endpoint
-            .seen()
-            .into_iter()
-            .filter_map(|s| s.media_id)
-            .collect()
+        self.endpoint.media_ids_seen()
     }
 }
 

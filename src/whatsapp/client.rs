@@ -1,6 +1,7 @@
 //! The real [`MediaApi`]: a pooled HTTPS client that signs each DELETE with SigV4 and retries
 //! with jittered exponential backoff, never past the Lambda deadline.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -121,14 +122,16 @@ impl WhatsAppClient {
     /// Where the DELETE for `phone_number_id` goes: the Region a phone-number ARN names
     /// (its phone number and media live there), else the function's own. An endpoint URL
     /// that is set always wins.
-    fn route(&self, phone_number_id: &PhoneNumberId) -> Result<Route, MediaError> {
+    fn route(&self, phone_number_id: &PhoneNumberId) -> Result<Cow<'_, Route>, MediaError> {
         match phone_number_id.region() {
             Some(region) if self.endpoints.url_override.is_none() && region != self.home.region => {
-                Route::new(&self.endpoints, region).map_err(|e| {
-                    MediaError::Network(format!("no endpoint for the ARN's Region: {e}"))
-                })
+                Route::new(&self.endpoints, region)
+                    .map(Cow::Owned)
+                    .map_err(|e| {
+                        MediaError::Network(format!("no endpoint for the ARN's Region: {e}"))
+                    })
             }
-            _ => Ok(self.home.clone()),
+            _ => Ok(Cow::Borrowed(&self.home)),
         }
     }
 
@@ -234,7 +237,7 @@ impl MediaApi for WhatsAppClient {
             }
         };
         let url = Self::media_url(&route, media_id, phone_number_id);
-        let route = &route;
+        let route: &Route = &route;
         let attempts = AtomicU32::new(0);
         let throttles = AtomicU32::new(0);
         let latencies = Mutex::new(Vec::new());

@@ -199,6 +199,11 @@ impl LocalEndpoint {
         self.state.seen.lock().unwrap().clone()
     }
 
+    /// The media id of every request seen so far, in order of arrival.
+    pub fn media_ids_seen(&self) -> Vec<String> {
+        self.seen().into_iter().filter_map(|s| s.media_id).collect()
+    }
+
     /// The requests seen for one media id.
     pub fn seen_for(&self, media_id: &str) -> Vec<Seen> {
         self.seen()
