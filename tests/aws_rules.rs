@@ -8,14 +8,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::endpoint::{LocalEndpoint, Reply};
-use support::moto::Moto;
-use support::runtime_api::{Answer, Function};
-use support::s3_faults::{Operation, S3Faults};
+use support::iam::{self, Variant};
+use support::rig::Rig;
+use support::runtime_api::Answer;
+use support::s3_faults::Operation;
 use support::{PHONE, REGION};
 
 /// Media named by their key (`wa/<mediaId>.jpg`), with a default phone number id.
@@ -26,116 +26,15 @@ const KEY_PATTERN: [(&str, &str); 2] = [
 
 const OTHER_PHONE: &str = "phone-number-id-ffffffffffffffffffffffffffffffff";
 
-/// The function against moto (through the fault proxy) and the local endpoint.
-struct Rig {
-    s3: aws_sdk_s3::Client,
-    endpoint: LocalEndpoint,
-    function: Function,
-    faults: S3Faults,
-    log: PathBuf,
-    _moto: Moto,
-}
-
-impl Rig {
-    async fn start(name: &str, extra: &[(&str, &str)]) -> Self {
-        let moto = Moto::start();
-        let s3 = moto.client();
-        let faults = S3Faults::start(&moto.url).await;
-        let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
-            .await
-            .unwrap();
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("aws-rules-{name}.log"));
-        let mut env = vec![
-            ("AWS_ENDPOINT_URL_S3", faults.url.as_str()),
-            ("MAX_ATTEMPTS", "1"),
-        ];
-        env.extend_from_slice(extra);
-        // FUNCTION_BINARY runs these against another build (an earlier commit's, say), to
-        // see which of the rules it breaks.
-        let binary = std::env::var_os("FUNCTION_BINARY")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_whatsapp-media-cleanup")));
-        let function = Function::spawn(&binary, &endpoint.url(), &env, &log).await;
-        Self {
-            s3,
-            endpoint,
-            function,
-            faults,
-            log,
-            _moto: moto,
-        }
-    }
-
-    async fn invoke(&self, event: Value) -> Answer {
-        self.function
-            .api
-            .invoke_raw(event.to_string().into_bytes())
-            .await
-            .0
-    }
-
-    /// The function's payload, or a panic naming the function error.
-    async fn payload(&self, event: Value) -> Value {
-        match self.invoke(event).await {
-            Answer::Response(r) => r,
-            Answer::Error(e) => panic!(
-                "expected a payload, got {e}\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            ),
-        }
-    }
-
-    async fn bucket(&self, name: &str, versioned: bool) {
-        support::moto::create_bucket(&self.s3, name, versioned).await;
-    }
-
-    /// Uploads `key` and, when given, records `media_id` (of `phone`) as tags, the way users
-    /// do after PostWhatsAppMessageMedia. Returns the version id S3 gave, if any.
-    async fn put(
-        &self,
-        bucket: &str,
-        key: &str,
-        ids: Option<(&str, &str)>,
-        body: &str,
-    ) -> Option<String> {
-        let version = self
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body.as_bytes().to_vec().into())
-            .send()
-            .await
-            .unwrap()
-            .version_id()
-            .map(str::to_owned);
-        if let Some((media_id, phone)) = ids {
-            support::moto::tag_ids(&self.s3, bucket, key, version.as_deref(), media_id, phone)
-                .await;
-        }
-        version
-    }
-
-    async fn versions(&self, bucket: &str, key: &str) -> Vec<String> {
-        support::moto::versions(&self.s3, bucket, key).await
-    }
-
-    async fn body(&self, bucket: &str, key: &str) -> Option<String> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .ok()?;
-        let bytes = object.body.collect().await.ok()?.into_bytes();
-        Some(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    fn media_seen(&self) -> Vec<String> {
-        self.endpoint.media_ids_seen()
-    }
+/// The function under the template's policy for a bucket the team already has (which may
+/// never have been versioned), deployed for `media` and `plain`.
+async fn rig(name: &str, extra: &[(&str, &str)]) -> Rig {
+    let variant = Variant {
+        existing_bucket: true,
+        sqs_buffer: false,
+    };
+    let policy = iam::function_policy(variant).for_buckets(&["media", "plain"]);
+    Rig::start(&format!("aws-rules-{name}"), &policy, extra).await
 }
 
 fn s3_record(event_name: &str, bucket: &str, key: &str, version_id: Option<&str>) -> Value {
@@ -180,7 +79,7 @@ async fn null_then_newer(rig: &Rig, keys: &[&str]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn null_is_a_version_id_in_every_event() {
-    let rig = Rig::start("null", &[]).await;
+    let rig = rig("null", &[]).await;
     rig.bucket("media", false).await;
     // Batch Operations 2.0 and 1.0, custom object and custom ids events, each naming the
     // null version: exactly that version and its media go, never the current one.
@@ -257,7 +156,7 @@ async fn null_is_a_version_id_in_every_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_null_marker_or_permanent_delete_acts_through_the_key_pattern_alone() {
-    let rig = Rig::start("null-pattern", &KEY_PATTERN).await;
+    let rig = rig("null-pattern", &KEY_PATTERN).await;
     rig.bucket("media", true).await;
     // An older version whose tags name other media: what the null marker hid cannot be
     // proven, so it is never read. (moto does not write null markers; the key's current
@@ -300,7 +199,7 @@ async fn a_null_marker_or_permanent_delete_acts_through_the_key_pattern_alone() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_object_version_goes_only_if_it_is_that_medias_object() {
-    let rig = Rig::start("owner", &[]).await;
+    let rig = rig("owner", &[]).await;
     rig.bucket("media", true).await;
     // `k` was uploaded again since media A was posted from it; its current version is
     // media B's source.
@@ -388,7 +287,7 @@ async fn an_object_version_goes_only_if_it_is_that_medias_object() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_pattern_never_deletes_media_that_a_current_version_still_serves() {
-    let rig = Rig::start("pattern", &KEY_PATTERN).await;
+    let rig = rig("pattern", &KEY_PATTERN).await;
     rig.bucket("media", true).await;
     let older = rig.put("media", "wa/M.jpg", None, "1").await.unwrap();
     let current = rig.put("media", "wa/M.jpg", None, "2").await.unwrap();
@@ -463,7 +362,7 @@ async fn the_key_pattern_never_deletes_media_that_a_current_version_still_serves
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_failure_of_an_asynchronous_event_fails_the_invocation() {
-    let rig = Rig::start("async", &[]).await;
+    let rig = rig("async", &[]).await;
     rig.bucket("media", true).await;
     rig.put("media", "denied.jpg", Some(("denied", PHONE)), "x")
         .await;
@@ -520,7 +419,7 @@ async fn every_failure_of_an_asynchronous_event_fails_the_invocation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phone_number_arns_of_regions_with_long_names_are_sent_and_signed() {
-    let rig = Rig::start("arn", &[]).await;
+    let rig = rig("arn", &[]).await;
     let arn = "arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/0123456789abcdef0123456789abcdef";
     assert_eq!(arn.len(), 101);
     let payload = rig
@@ -552,7 +451,7 @@ async fn a_redirect_is_never_followed() {
     let elsewhere = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
         .await
         .unwrap();
-    let rig = Rig::start("redirect", &[("MAX_ATTEMPTS", "3")]).await;
+    let rig = rig("redirect", &[("MAX_ATTEMPTS", "3")]).await;
     rig.endpoint.script(
         "moved",
         [Reply::Http {
@@ -584,7 +483,7 @@ async fn a_redirect_is_never_followed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_whose_answer_could_not_fit_is_refused_before_any_work() {
-    let rig = Rig::start("limit", &[]).await;
+    let rig = rig("limit", &[]).await;
     let item = |i: usize| json!({"mediaId": format!("m{i}"), "originationPhoneNumberId": PHONE});
     let too_many: Vec<Value> = (0..1001).map(item).collect();
     match rig.invoke(json!({ "deletions": too_many })).await {
@@ -633,7 +532,7 @@ async fn a_batch_whose_answer_could_not_fit_is_refused_before_any_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tag_keys_are_matched_exactly_as_s3_keeps_them() {
-    let rig = Rig::start("tags", &[("MEDIA_ID_METADATA_KEY", "Media-Id")]).await;
+    let rig = rig("tags", &[("MEDIA_ID_METADATA_KEY", "Media-Id")]).await;
     rig.bucket("media", true).await;
     rig.put("media", "case.jpg", None, "x").await;
     support::moto::put_tags(
@@ -678,7 +577,7 @@ async fn tag_keys_are_matched_exactly_as_s3_keeps_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unversioned_object_uploaded_again_after_it_was_read_is_kept() {
-    let rig = Rig::start("if-match", &[]).await;
+    let rig = rig("if-match", &[]).await;
     rig.bucket("plain", false).await;
     rig.put("plain", "race.jpg", Some(("racemedia", PHONE)), "first")
         .await;

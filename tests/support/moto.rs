@@ -3,6 +3,7 @@
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
@@ -14,6 +15,36 @@ pub struct Moto {
     child: Child,
     /// `http://127.0.0.1:<port>`: an IP address, so the SDK uses path-style addressing.
     pub url: String,
+    /// Once IAM is enforced: the key of an administrator, which `client` signs with.
+    admin: OnceLock<Credentials>,
+}
+
+/// Session credentials that moto issued: an assumed role's, as Lambda gives a function.
+#[derive(Debug, Clone)]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+}
+
+impl RoleCredentials {
+    /// The function's environment variables that carry them.
+    pub fn env(&self) -> [(&'static str, &str); 3] {
+        [
+            ("AWS_ACCESS_KEY_ID", &self.access_key_id),
+            ("AWS_SECRET_ACCESS_KEY", &self.secret_access_key),
+            ("AWS_SESSION_TOKEN", &self.session_token),
+        ]
+    }
+
+    /// As the local endpoint accepts them.
+    pub fn credential(&self) -> super::sigv4::Credential {
+        super::sigv4::Credential {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            session_token: Some(self.session_token.clone()),
+        }
+    }
 }
 
 impl Drop for Moto {
@@ -58,19 +89,162 @@ impl Moto {
         Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            admin: OnceLock::new(),
         }
     }
 
-    /// An S3 client for this server (moto accepts any credentials).
+    /// An S3 client for this server: any credentials until IAM is enforced, then an
+    /// administrator's.
     pub fn client(&self) -> aws_sdk_s3::Client {
+        let credentials = self
+            .admin
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Credentials::new("test", "test", None, None, "moto"));
         let config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(super::REGION))
             .endpoint_url(&self.url)
-            .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+            .credentials_provider(credentials)
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }
+
+    /// Turns on moto's IAM authorizer, with `policy` as the function role's only policy.
+    /// From then on every request must be signed with a key moto issued: `client` signs
+    /// as an administrator, and the function gets the role's session credentials that
+    /// this returns.
+    pub fn enforce(&self, policy: &super::iam::Policy) -> RoleCredentials {
+        assert!(self.admin.get().is_none(), "IAM is already enforced");
+        self.call("iam", "CreateUser", &[("UserName", "tests-admin")]);
+        let everything = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        self.call(
+            "iam",
+            "PutUserPolicy",
+            &[
+                ("UserName", "tests-admin"),
+                ("PolicyName", "all"),
+                ("PolicyDocument", everything),
+            ],
+        );
+        let key = self.call("iam", "CreateAccessKey", &[("UserName", "tests-admin")]);
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        self.call(
+            "iam",
+            "CreateRole",
+            &[
+                ("RoleName", "cleanup-function"),
+                ("AssumeRolePolicyDocument", trust),
+            ],
+        );
+        self.call(
+            "iam",
+            "PutRolePolicy",
+            &[
+                ("RoleName", "cleanup-function"),
+                ("PolicyName", "template"),
+                ("PolicyDocument", &policy.document()),
+            ],
+        );
+        let session = self.call(
+            "sts",
+            "AssumeRole",
+            &[
+                ("RoleArn", "arn:aws:iam::123456789012:role/cleanup-function"),
+                ("RoleSessionName", "whatsapp-media-cleanup"),
+            ],
+        );
+        let role = RoleCredentials {
+            access_key_id: xml_text(&session, "AccessKeyId"),
+            secret_access_key: xml_text(&session, "SecretAccessKey"),
+            session_token: xml_text(&session, "SessionToken"),
+        };
+        let admin = Credentials::new(
+            xml_text(&key, "AccessKeyId"),
+            xml_text(&key, "SecretAccessKey"),
+            None,
+            None,
+            "moto-admin",
+        );
+        self.admin.set(admin).expect("set once");
+        // moto authorizes every request after the first N; N = 0 from now on.
+        let answer = self.post("/moto-api/reset-auth", "text/plain", "", "0");
+        assert!(answer.starts_with("HTTP/1.1 200"), "reset-auth: {answer}");
+        role
+    }
+
+    /// A query-API call (IAM, STS) before IAM is enforced: moto routes it by the service
+    /// in the credential scope, and checks no signature yet.
+    fn call(&self, service: &str, action: &str, params: &[(&str, &str)]) -> String {
+        let version = if service == "sts" {
+            "2011-06-15"
+        } else {
+            "2010-05-08"
+        };
+        let mut form = format!("Action={action}&Version={version}");
+        for (name, value) in params {
+            form.push_str(&format!(
+                "&{name}={}",
+                percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+            ));
+        }
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=test/20260101/{}/{service}/aws4_request, SignedHeaders=host, Signature=0",
+            super::REGION
+        );
+        // A server just started may drop the first connection or fail it with a 500: try
+        // again, but never after an answer that says what is wrong.
+        let mut answer = String::new();
+        for _ in 0..5 {
+            answer = self.post(
+                "/",
+                "application/x-www-form-urlencoded",
+                &authorization,
+                &form,
+            );
+            if answer.starts_with("HTTP/1.1 200") {
+                return answer;
+            }
+            if answer.starts_with("HTTP/1.1 4") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("{service} {action}: {answer}")
+    }
+
+    fn post(&self, path: &str, content_type: &str, authorization: &str, body: &str) -> String {
+        use std::io::{Read, Write};
+        let address = self.url.trim_start_matches("http://");
+        let Ok(mut stream) = TcpStream::connect(address) else {
+            return String::new();
+        };
+        let mut head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n",
+            body.len()
+        );
+        if !authorization.is_empty() {
+            head.push_str(&format!("authorization: {authorization}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut answer = String::new();
+        let _ = stream
+            .write_all(head.as_bytes())
+            .and_then(|()| stream.write_all(body.as_bytes()))
+            .and_then(|()| stream.read_to_string(&mut answer));
+        answer
+    }
+}
+
+/// The text of the first `<tag>` element.
+fn xml_text(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
+        + open.len();
+    let end = start + xml[start..].find('<').expect("a closing tag");
+    xml[start..end].to_owned()
 }
 
 /// Creates a bucket, versioned or not.

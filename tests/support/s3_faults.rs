@@ -1,6 +1,8 @@
 //! A fault-injecting proxy in front of moto's S3 server: requests go through unchanged,
 //! except those of an operation told to fail, which get an S3 XML error instead, and a
-//! request told to race, before which another client's upload lands.
+//! request told to race, before which another client's upload lands. Once told to
+//! enforce the function's policy, it adds the IAM rules of S3 that moto lacks (see
+//! `support::iam`) to the function's requests, and records the actions they needed.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -48,7 +50,17 @@ pub struct S3Faults {
     pub url: String,
     faults: Arc<Mutex<Vec<(Operation, u16)>>>,
     races: Races,
+    enforcement: Arc<Mutex<Option<Enforcement>>>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// The function's policy, whose requests it applies to, and what they needed so far.
+struct Enforcement {
+    policy: super::iam::Policy,
+    access_key_id: String,
+    /// Signs the racing uploads, once moto checks every signature.
+    admin: aws_sdk_s3::Client,
+    used: std::collections::BTreeSet<String>,
 }
 
 /// (operation, `/bucket/key`, body, tagging): the next such request of that path is
@@ -72,7 +84,12 @@ impl S3Faults {
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let faults: Arc<Mutex<Vec<(Operation, u16)>>> = Arc::default();
         let races: Races = Arc::default();
-        let (rules, uploads) = (Arc::clone(&faults), Arc::clone(&races));
+        let enforcement: Arc<Mutex<Option<Enforcement>>> = Arc::default();
+        let (rules, uploads, iam) = (
+            Arc::clone(&faults),
+            Arc::clone(&races),
+            Arc::clone(&enforcement),
+        );
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 tokio::spawn(relay(
@@ -80,6 +97,7 @@ impl S3Faults {
                     upstream,
                     Arc::clone(&rules),
                     Arc::clone(&uploads),
+                    Arc::clone(&iam),
                 ));
             }
         });
@@ -87,8 +105,37 @@ impl S3Faults {
             url,
             faults,
             races,
+            enforcement,
             task,
         }
+    }
+
+    /// Applies to the requests signed with `access_key_id` (the function's) the rules of
+    /// `policy` that moto does not enforce itself (`Moto::enforce` does the rest). Racing
+    /// uploads are signed by `admin` from then on.
+    pub fn enforce(
+        &self,
+        policy: &super::iam::Policy,
+        access_key_id: &str,
+        admin: aws_sdk_s3::Client,
+    ) {
+        *self.enforcement.lock().unwrap() = Some(Enforcement {
+            policy: policy.clone(),
+            access_key_id: access_key_id.to_owned(),
+            admin,
+            used: Default::default(),
+        });
+    }
+
+    /// The IAM actions that the function's requests needed so far, as AWS authorizes
+    /// them (`s3:ListBucket` for each read of a missing key, which it decides 403 or 404).
+    pub fn used_actions(&self) -> std::collections::BTreeSet<String> {
+        self.enforcement
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|e| e.used.clone())
+            .unwrap_or_default()
     }
 
     /// Before the next `operation` on `path` (`/bucket/key`, as the request names it),
@@ -120,6 +167,7 @@ async fn relay(
     upstream: SocketAddr,
     faults: Arc<Mutex<Vec<(Operation, u16)>>>,
     races: Races,
+    enforcement: Arc<Mutex<Option<Enforcement>>>,
 ) {
     let (read, mut write) = client.into_split();
     let mut reader = BufReader::new(read);
@@ -134,7 +182,15 @@ async fn relay(
                 at.map(|at| races.remove(at))
             };
             if let Some((_, path, body, tagging)) = race {
-                upload(upstream, &path, &body, &tagging).await;
+                let admin = enforcement
+                    .lock()
+                    .unwrap()
+                    .as_ref()
+                    .map(|e| e.admin.clone());
+                match admin {
+                    Some(admin) => signed_upload(&admin, &path, &body, &tagging).await,
+                    None => upload(upstream, &path, &body, &tagging).await,
+                }
             }
         }
         let fault = operation_of(&request.method, &request.target).and_then(|op| {
@@ -146,32 +202,125 @@ async fn relay(
                 .map(|(_, status)| *status)
         });
         let response = match fault {
-            Some(status) => {
-                let (code, reason) = if status == 403 {
-                    ("AccessDenied", "Forbidden")
-                } else {
-                    ("InternalError", "Internal Server Error")
-                };
-                let body = if request.method == "HEAD" {
-                    String::new()
-                } else {
-                    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected {code}</Message><RequestId>FAULT</RequestId></Error>")
-                };
-                format!(
-                    "HTTP/1.1 {status} {reason}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nx-amz-request-id: FAULT\r\n\r\n{body}",
-                    body.len()
-                )
-                .into_bytes()
-            }
-            None => match forward(&request, upstream).await {
-                Some(bytes) => bytes,
-                None => return,
+            Some(status) => error_response(&request.method, status),
+            None => match authorize(&request, &enforcement) {
+                Some(denied) => denied,
+                None => match forward(&request, upstream).await {
+                    Some(bytes) => missing_key_rule(&request, bytes, &enforcement),
+                    None => return,
+                },
             },
         };
         if write.write_all(&response).await.is_err() {
             return;
         }
     }
+}
+
+/// An S3 error answer: 403 AccessDenied, else 500 InternalError (no body to a HEAD).
+fn error_response(method: &str, status: u16) -> Vec<u8> {
+    let (code, reason) = if status == 403 {
+        ("AccessDenied", "Forbidden")
+    } else {
+        ("InternalError", "Internal Server Error")
+    };
+    let body = if method == "HEAD" {
+        String::new()
+    } else {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{code} (test harness)</Message><RequestId>HARNESS</RequestId></Error>")
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nx-amz-request-id: HARNESS\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The access key id a request is signed with.
+fn signer(request: &super::endpoint::Request) -> Option<&str> {
+    let authorization = request.header("authorization")?;
+    let credential = authorization.split("Credential=").nth(1)?;
+    credential.split('/').next()
+}
+
+/// For the function's requests: records the action each needs, and answers 403 where
+/// AWS asks for an action that moto does not check (the version ones of HeadObject and
+/// GetObjectTagging) and the policy does not allow it.
+fn authorize(
+    request: &super::endpoint::Request,
+    enforcement: &Mutex<Option<Enforcement>>,
+) -> Option<Vec<u8>> {
+    let mut enforcement = enforcement.lock().unwrap();
+    let e = enforcement.as_mut()?;
+    if signer(request) != Some(e.access_key_id.as_str()) {
+        return None;
+    }
+    let (action, resource) = super::iam::s3_action(&request.method, &request.target)
+        .unwrap_or_else(|| {
+            panic!(
+                "the function sent an unclassified S3 request: {} {}",
+                request.method, request.target
+            )
+        });
+    e.used.insert(action.clone());
+    let moto_lacks = (request.method == "HEAD" && action == "s3:GetObjectVersion")
+        || action == "s3:GetObjectVersionTagging";
+    (moto_lacks && !e.policy.allows(&action, &resource))
+        .then(|| error_response(&request.method, 403))
+}
+
+/// S3's rule for a read of a key that does not exist: 404 only to a caller allowed
+/// `s3:ListBucket` on the bucket, 403 AccessDenied to any other.
+fn missing_key_rule(
+    request: &super::endpoint::Request,
+    response: Vec<u8>,
+    enforcement: &Mutex<Option<Enforcement>>,
+) -> Vec<u8> {
+    let mut enforcement = enforcement.lock().unwrap();
+    let Some(e) = enforcement.as_mut() else {
+        return response;
+    };
+    let Some((action, resource)) = super::iam::s3_action(&request.method, &request.target) else {
+        return response;
+    };
+    let read = action == "s3:GetObject" || action == "s3:GetObjectVersion";
+    if signer(request) != Some(e.access_key_id.as_str())
+        || !read
+        || !response.starts_with(b"HTTP/1.1 404")
+    {
+        return response;
+    }
+    e.used.insert("s3:ListBucket".into());
+    let bucket = resource
+        .trim_start_matches("arn:aws:s3:::")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if e.policy
+        .allows("s3:ListBucket", &format!("arn:aws:s3:::{bucket}"))
+    {
+        response
+    } else {
+        error_response(&request.method, 403)
+    }
+}
+
+/// Another client's PutObject of `body` at `path`, signed by an administrator.
+async fn signed_upload(admin: &aws_sdk_s3::Client, path: &str, body: &str, tagging: &str) {
+    let (bucket, key) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .expect("/bucket/key");
+    let key = super::sigv4::percent_decode(key);
+    admin
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.as_bytes().to_vec().into())
+        .set_tagging((!tagging.is_empty()).then(|| tagging.to_owned()))
+        .send()
+        .await
+        .expect("the racing upload");
 }
 
 /// Another client's PutObject of `body` at `path`, straight to the upstream.

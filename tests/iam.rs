@@ -1,0 +1,287 @@
+//! The S3 flows under the IAM policy that template.yaml gives the function, as moto and the
+//! fault proxy enforce it (`support::iam`): in both bucket modes, with the SQS buffer and
+//! without. Every action the policy grants is needed by some flow (none is left unused),
+//! and without any one of them some flow fails, as it would in a real account.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+use support::iam::{self, Policy, Variant};
+use support::rig::Rig;
+use support::runtime_api::Answer;
+use support::{PHONE, REGION};
+
+/// What each flow ended as, by flow name.
+type Outcomes = Vec<(&'static str, String)>;
+
+/// The outcome of every flow under the full policy.
+fn expected(variant: Variant) -> Outcomes {
+    let mut outcomes = vec![
+        (
+            "custom event naming an object",
+            "deleted, s3Object deleted".to_owned(),
+        ),
+        ("delete marker", "deleted".to_owned()),
+        ("batch task for a missing object", "Succeeded".to_owned()),
+        (
+            "custom event retried after the object went",
+            "deleted, s3Object alreadyAbsent".to_owned(),
+        ),
+    ];
+    if variant.existing_bucket {
+        outcomes.push((
+            "custom event in a bucket never versioned",
+            "deleted, s3Object deleted".to_owned(),
+        ));
+    }
+    outcomes
+}
+
+/// The deletion event of `key`'s delete marker, as the variant delivers it: an S3
+/// notification (created bucket) or an EventBridge event (existing bucket), straight or
+/// in an SQS message of the buffer.
+fn marker_event(variant: Variant, bucket: &str, key: &str, marker: &str) -> Value {
+    let event = if variant.existing_bucket {
+        json!({"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103",
+               "detail-type": "Object Deleted", "source": "aws.s3", "account": "123456789012",
+               "time": "2026-12-01T00:00:00Z", "region": REGION,
+               "resources": [format!("arn:aws:s3:::{bucket}")],
+               "detail": {"version": "0", "bucket": {"name": bucket},
+                          "object": {"key": key, "version-id": marker, "sequencer": "0062E99A88DC407460"},
+                          "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012",
+                          "reason": "DeleteObject", "deletion-type": "Delete Marker Created"}})
+    } else {
+        json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
+            "eventTime": "2026-12-01T00:00:00.000Z", "eventName": "ObjectRemoved:DeleteMarkerCreated",
+            "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+                   "object": {"key": key, "versionId": marker, "sequencer": "0062E99A88DC407460"}}}]})
+    };
+    if !variant.sqs_buffer {
+        return event;
+    }
+    json!({"Records": [{"messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+        "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a", "body": event.to_string(),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183",
+                       "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1545082649185"},
+        "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:buffer",
+        "awsRegion": REGION}]})
+}
+
+/// One deletion's outcome from a custom event's payload, or what went wrong.
+fn custom_outcome(answer: Answer) -> String {
+    match answer {
+        Answer::Response(p) => {
+            let r = &p["results"][0];
+            match r["outcome"].as_str() {
+                Some("failed") => format!("failed: {}", r["error"]),
+                Some(outcome) => format!(
+                    "{outcome}, s3Object {}",
+                    r["s3Object"].as_str().unwrap_or("-")
+                ),
+                None => p.to_string(),
+            }
+        }
+        Answer::Error(e) => format!("function error: {e}"),
+    }
+}
+
+/// Runs every flow of `variant` under `policy`; returns each flow's outcome and the
+/// actions the function's S3 requests needed.
+async fn run_flows(name: &str, variant: Variant, policy: &Policy) -> (Outcomes, BTreeSet<String>) {
+    let rig = Rig::start(name, &policy.for_buckets(&["media", "plain"]), &[]).await;
+    rig.bucket("media", true).await;
+    let mut outcomes = Vec::new();
+
+    // A custom event naming the object: its ids are read from its tags, then the media and
+    // that object version go.
+    rig.put("media", "custom.jpg", Some(("mcustom", PHONE)), "x")
+        .await;
+    let answer = rig
+        .invoke(json!({"deletions": [{"bucket": "media", "key": "custom.jpg"}]}))
+        .await;
+    outcomes.push(("custom event naming an object", custom_outcome(answer)));
+
+    // A delete marker: the ids are read from the version it hid.
+    rig.put("media", "marker.jpg", Some(("mmarker", PHONE)), "x")
+        .await;
+    let marker = rig
+        .s3
+        .delete_object()
+        .bucket("media")
+        .key("marker.jpg")
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .map(str::to_owned)
+        .expect("a delete marker");
+    let answer = rig
+        .invoke(marker_event(variant, "media", "marker.jpg", &marker))
+        .await;
+    let seen = rig.media_seen().contains(&"mmarker".to_owned());
+    let outcome = match answer {
+        Answer::Response(p) if seen && p["batchItemFailures"] == json!([]) => "deleted".to_owned(),
+        Answer::Response(p) if seen && p["results"][0]["outcome"] == "deleted" => {
+            "deleted".to_owned()
+        }
+        Answer::Response(p) => format!("media sent: {seen}; {p}"),
+        Answer::Error(e) => format!("function error: {e}"),
+    };
+    outcomes.push(("delete marker", outcome));
+
+    // A Batch Operations task for an object that is already gone: settled, not failed.
+    let answer = rig
+        .invoke(json!({"invocationSchemaVersion": "2.0", "invocationId": "i",
+            "job": {"id": "j", "userArguments": {}},
+            "tasks": [{"taskId": "t", "s3Bucket": "media", "s3Key": "gone.jpg", "s3VersionId": null}]}))
+        .await;
+    let outcome = match answer {
+        Answer::Response(p) => p["results"][0]["resultCode"]
+            .as_str()
+            .map_or_else(|| p.to_string(), str::to_owned),
+        Answer::Error(e) => format!("function error: {e}"),
+    };
+    outcomes.push(("batch task for a missing object", outcome));
+
+    // A custom event retried after it deleted the object: the media id is known, and
+    // the object is found gone.
+    let retried = json!({"deletions": [{"mediaId": "mretried", "originationPhoneNumberId": PHONE,
+                                        "bucket": "media", "key": "retried.jpg"}]});
+    let answer = rig.invoke(retried).await;
+    outcomes.push((
+        "custom event retried after the object went",
+        custom_outcome(answer),
+    ));
+
+    if variant.existing_bucket {
+        // A bucket the team already has may never have been versioned: the current
+        // object's tags are read, and it is deleted if it is still the one read.
+        rig.bucket("plain", false).await;
+        rig.put("plain", "plain.jpg", Some(("mplain", PHONE)), "x")
+            .await;
+        let answer = rig
+            .invoke(json!({"deletions": [{"bucket": "plain", "key": "plain.jpg"}]}))
+            .await;
+        outcomes.push((
+            "custom event in a bucket never versioned",
+            custom_outcome(answer),
+        ));
+    }
+
+    let mut used = rig.faults.used_actions();
+    if !rig.endpoint.seen().is_empty() {
+        used.insert("social-messaging:DeleteWhatsAppMessageMedia".into());
+    }
+    (outcomes, used)
+}
+
+/// The actions the function itself calls S3 and the WhatsApp API with (the SQS ones are
+/// for Lambda's poller and on-failure destination, which the harness does not run).
+fn function_actions(policy: &Policy) -> BTreeSet<String> {
+    policy
+        .actions()
+        .into_iter()
+        .filter(|a| a.starts_with("s3:") || a.starts_with("social-messaging:"))
+        .collect()
+}
+
+async fn check(variant: Variant, name: &str) {
+    let policy = iam::function_policy(variant);
+    let (outcomes, used) = run_flows(name, variant, &policy).await;
+    assert_eq!(
+        outcomes,
+        expected(variant),
+        "{variant:?} under the template's policy"
+    );
+
+    let granted = function_actions(&policy);
+    let unused: Vec<&String> = granted.difference(&used).collect();
+    assert!(
+        unused.is_empty(),
+        "{variant:?}: the template grants actions that no flow needs: {unused:?}"
+    );
+    let ungranted: Vec<&String> = used.difference(&granted).collect();
+    assert!(
+        ungranted.is_empty(),
+        "{variant:?}: flows needed actions the template does not grant: {ungranted:?}"
+    );
+}
+
+/// For each action the function calls S3 with: without it, some flow fails.
+async fn check_each_action_is_needed(variant: Variant, name: &str) {
+    let policy = iam::function_policy(variant);
+    let full = expected(variant);
+    for action in function_actions(&policy) {
+        if !action.starts_with("s3:") {
+            // The local endpoint does not evaluate IAM: `check` fails instead when the
+            // flows send a DELETE that the policy does not grant.
+            continue;
+        }
+        let (outcomes, _) = run_flows(
+            &format!("{name}-without-{}", action.trim_start_matches("s3:")),
+            variant,
+            &policy.without(&action),
+        )
+        .await;
+        let failed: Vec<String> = outcomes
+            .iter()
+            .zip(&full)
+            .filter(|(got, want)| got != want)
+            .map(|((flow, got), _)| format!("{flow}: {got}"))
+            .collect();
+        assert!(
+            !failed.is_empty(),
+            "{variant:?}: every flow still works without {action}, so the template need not grant it"
+        );
+        eprintln!("{variant:?} without {action}: {failed:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_bucket_notifying_the_function() {
+    check(Variant::DEFAULT, "iam-created").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_bucket_through_the_sqs_buffer() {
+    let variant = Variant {
+        existing_bucket: false,
+        sqs_buffer: true,
+    };
+    check(variant, "iam-created-sqs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_bucket_through_eventbridge() {
+    let variant = Variant {
+        existing_bucket: true,
+        sqs_buffer: false,
+    };
+    check(variant, "iam-existing").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_bucket_through_eventbridge_and_the_sqs_buffer() {
+    let variant = Variant {
+        existing_bucket: true,
+        sqs_buffer: true,
+    };
+    check(variant, "iam-existing-sqs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_s3_action_of_a_created_bucket_is_needed() {
+    check_each_action_is_needed(Variant::DEFAULT, "iam-created").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_s3_action_of_an_existing_bucket_is_needed() {
+    let variant = Variant {
+        existing_bucket: true,
+        sqs_buffer: false,
+    };
+    check_each_action_is_needed(variant, "iam-existing").await;
+}

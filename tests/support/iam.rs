@@ -1,0 +1,332 @@
+//! The function's IAM policy as `template.yaml` deploys it, and how the harness enforces it.
+//!
+//! The template is rendered as CloudFormation would deploy it (`render_template.py`), in
+//! one of its parameter variants. The statements attached to the function's role are then
+//! enforced in two places, each for what it covers:
+//! - moto's own IAM authorizer (`Moto::enforce`): every request must be signed by a key
+//!   moto issued, and is allowed only if a statement grants moto's action on the resource;
+//! - the fault proxy (`S3Faults::enforce`), for AWS's rules that moto lacks: HeadObject of
+//!   a version needs `s3:GetObjectVersion`, GetObjectTagging of a version needs
+//!   `s3:GetObjectVersionTagging`, and HeadObject or GetObject of a missing key answers
+//!   404 only to a caller with `s3:ListBucket` on the bucket, 403 to any other.
+//!
+//! moto checks `s3:GetObject` for every HeadObject and `s3:GetObjectVersion` for a
+//! versioned GetObjectTagging. AWS asks for the version action instead; as the template
+//! grants both of each pair, moto's extra demand only makes the harness stricter.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::Value;
+
+/// The media bucket's name in every rendered policy; `Policy::for_bucket` replaces it.
+const RENDERED_BUCKET: &str = "rendered-media-bucket";
+
+/// The template's parameter variants whose function policy the S3 flows run under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Variant {
+    /// `ExistingBucketName` set (EventBridge), else a bucket is created (notifications).
+    pub existing_bucket: bool,
+    /// `UseSqsBuffer=true`.
+    pub sqs_buffer: bool,
+}
+
+impl Variant {
+    /// The template's defaults: a created bucket, notifications straight to the function.
+    pub const DEFAULT: Self = Self {
+        existing_bucket: false,
+        sqs_buffer: false,
+    };
+
+    /// Both bucket modes, with the SQS buffer and without.
+    pub const ALL: [Self; 4] = [
+        Self::DEFAULT,
+        Self {
+            existing_bucket: false,
+            sqs_buffer: true,
+        },
+        Self {
+            existing_bucket: true,
+            sqs_buffer: false,
+        },
+        Self {
+            existing_bucket: true,
+            sqs_buffer: true,
+        },
+    ];
+
+    /// The parameter values that select this variant.
+    pub fn params(self) -> Vec<String> {
+        let bucket = if self.existing_bucket {
+            format!("ExistingBucketName={RENDERED_BUCKET}")
+        } else {
+            format!("MediaBucketName={RENDERED_BUCKET}")
+        };
+        vec![bucket, format!("UseSqsBuffer={}", self.sqs_buffer)]
+    }
+}
+
+/// template.yaml's deployed resources and outputs for these parameter values
+/// (`Name=value`).
+pub fn render(params: &[&str]) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make test` (it installs aws-sam-cli into .venv)",
+        python.display()
+    );
+    let out = Command::new(python)
+        .arg(root.join("tests/support/render_template.py"))
+        .arg(root.join("template.yaml"))
+        .args(params)
+        .output()
+        .expect("run render_template.py");
+    assert!(
+        out.status.success(),
+        "render failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// Every statement the deployed template attaches to the function's role: the role's
+/// inline policies, and the `AWS::IAM::Policy` resources naming the role.
+fn role_statements(template: &Value) -> Vec<Value> {
+    let resources = template["Resources"].as_object().expect("Resources");
+    let role = &resources["CleanupFunctionRole"]["Properties"];
+    let mut documents: Vec<&Value> = role["Policies"]
+        .as_array()
+        .map(|p| p.iter().map(|p| &p["PolicyDocument"]).collect())
+        .unwrap_or_default();
+    for resource in resources.values() {
+        let names_role = resource["Properties"]["Roles"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["Ref"] == "CleanupFunctionRole"));
+        if resource["Type"] == "AWS::IAM::Policy" && names_role {
+            documents.push(&resource["Properties"]["PolicyDocument"]);
+        }
+    }
+    assert!(
+        role["ManagedPolicyArns"].as_array().is_none_or(|arns| arns
+            .iter()
+            .all(|a| a.to_string().contains("AWSLambdaBasicExecutionRole"))),
+        "the harness knows no managed policy but AWSLambdaBasicExecutionRole: {role}"
+    );
+    documents
+        .into_iter()
+        .flat_map(|d| match &d["Statement"] {
+            Value::Array(s) => s.clone(),
+            s => vec![s.clone()],
+        })
+        .map(|mut s| {
+            // A resource the render leaves as a reference (a queue's ARN) stands for an
+            // ARN that no S3 or social-messaging request names.
+            let resources: Vec<Value> = match &s["Resource"] {
+                Value::Array(r) => r.clone(),
+                r => vec![r.clone()],
+            };
+            let resources: Vec<Value> = resources
+                .into_iter()
+                .map(|r| match r {
+                    Value::String(_) => r,
+                    reference => Value::from(format!(
+                        "arn:aws:cloudformation:us-east-1:123456789012:reference/{}",
+                        reference["Fn::GetAtt"][0].as_str().unwrap_or("unknown")
+                    )),
+                })
+                .collect();
+            s["Resource"] = Value::Array(resources);
+            s
+        })
+        .collect()
+}
+
+/// The function role's statements, as the template deploys them in `variant`.
+pub fn function_policy(variant: Variant) -> Policy {
+    static RENDERED: OnceLock<Mutex<HashMap<Variant, Vec<Value>>>> = OnceLock::new();
+    let mut rendered = RENDERED.get_or_init(Mutex::default).lock().unwrap();
+    let statements = rendered.entry(variant).or_insert_with(|| {
+        let params = variant.params();
+        let params: Vec<&str> = params.iter().map(String::as_str).collect();
+        role_statements(&render(&params))
+    });
+    Policy {
+        statements: statements.clone(),
+    }
+}
+
+/// IAM statements, evaluated as AWS does for one identity policy: an explicit Deny wins,
+/// else any Allow, else the request is denied.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub statements: Vec<Value>,
+}
+
+impl Policy {
+    /// The policy with the media bucket named `bucket`.
+    pub fn for_bucket(&self, bucket: &str) -> Self {
+        self.for_buckets(&[bucket])
+    }
+
+    /// The policy as if the template were deployed once for each of `buckets`: each
+    /// resource naming the media bucket names each of them.
+    pub fn for_buckets(&self, buckets: &[&str]) -> Self {
+        let statements = self
+            .statements
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                if s.get("Resource").is_some() {
+                    let resources: Vec<Value> = strings(&s["Resource"])
+                        .iter()
+                        .flat_map(|r| {
+                            if r.contains(RENDERED_BUCKET) {
+                                buckets
+                                    .iter()
+                                    .map(|b| r.replace(RENDERED_BUCKET, b))
+                                    .collect()
+                            } else {
+                                vec![r.clone()]
+                            }
+                        })
+                        .map(Value::from)
+                        .collect();
+                    s["Resource"] = Value::Array(resources);
+                }
+                s
+            })
+            .collect();
+        Self { statements }
+    }
+
+    /// The policy with `action` taken out of every statement (and statements left with no
+    /// action dropped), as if it were removed from template.yaml.
+    pub fn without(&self, action: &str) -> Self {
+        let statements = self
+            .statements
+            .iter()
+            .filter_map(|s| {
+                let mut s = s.clone();
+                let kept: Vec<Value> = strings(&s["Action"])
+                    .into_iter()
+                    .filter(|a| a != action)
+                    .map(Value::from)
+                    .collect();
+                if kept.is_empty() {
+                    return None;
+                }
+                s["Action"] = Value::Array(kept);
+                Some(s)
+            })
+            .collect();
+        Self { statements }
+    }
+
+    /// Every action the statements allow, as written.
+    pub fn actions(&self) -> BTreeSet<String> {
+        self.statements
+            .iter()
+            .filter(|s| s["Effect"] == "Allow")
+            .flat_map(|s| strings(&s["Action"]))
+            .collect()
+    }
+
+    /// Whether `action` on `resource` (an ARN) is allowed.
+    pub fn allows(&self, action: &str, resource: &str) -> bool {
+        let applies = |s: &Value| {
+            assert!(
+                s.get("NotAction").is_none()
+                    && s.get("NotResource").is_none()
+                    && s.get("Condition").is_none(),
+                "the harness evaluates Action and Resource only; teach it this statement: {s}"
+            );
+            strings(&s["Action"])
+                .iter()
+                .any(|a| wildcard(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+                && strings(&s["Resource"])
+                    .iter()
+                    .any(|r| wildcard(r, resource))
+        };
+        let matching: Vec<&Value> = self.statements.iter().filter(|s| applies(s)).collect();
+        !matching.iter().any(|s| s["Effect"] == "Deny")
+            && matching.iter().any(|s| s["Effect"] == "Allow")
+    }
+
+    /// The policy as a JSON document, for IAM.
+    pub fn document(&self) -> String {
+        serde_json::json!({"Version": "2012-10-17", "Statement": self.statements}).to_string()
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// IAM's wildcards: `*` any run of characters, `?` any one.
+fn wildcard(pattern: &str, value: &str) -> bool {
+    let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
+    let (mut pi, mut vi, mut star, mut mark) = (0, 0, None, 0);
+    while vi < v.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = vi;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            vi = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The IAM action and resource ARN that S3 authorizes a request by, as AWS documents
+/// them, or `None` for a request the harness does not classify.
+pub fn s3_action(method: &str, target: &str) -> Option<(String, String)> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let has = |name: &str| {
+        query
+            .split('&')
+            .any(|p| p == name || p.starts_with(&format!("{name}=")))
+    };
+    let path = path.trim_start_matches('/');
+    let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+    let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+    let (action, resource) = if key.is_empty() {
+        let action = match method {
+            "GET" if has("versions") => "ListBucketVersions",
+            "GET" if query.is_empty() || has("list-type") || has("prefix") => "ListBucket",
+            _ => return None,
+        };
+        (action, format!("arn:aws:s3:::{bucket}"))
+    } else {
+        let action = match (method, has("tagging"), has("versionId")) {
+            ("GET", true, false) => "GetObjectTagging",
+            ("GET", true, true) => "GetObjectVersionTagging",
+            ("HEAD" | "GET", false, false) => "GetObject",
+            ("HEAD" | "GET", false, true) => "GetObjectVersion",
+            ("DELETE", false, false) => "DeleteObject",
+            ("DELETE", false, true) => "DeleteObjectVersion",
+            ("PUT", true, _) => "PutObjectTagging",
+            ("PUT", false, _) => "PutObject",
+            _ => return None,
+        };
+        (action, format!("arn:aws:s3:::{bucket}/{key}"))
+    };
+    Some((format!("s3:{action}"), resource))
+}
