@@ -4,7 +4,8 @@
 #   make test   every check and test, as CI runs it
 #   make bench  speed, memory, init and size figures, and the fleet table (benchmarks/README.md)
 #   make fuzz   the property tests over event parsing and ids, with many more cases
-# Each installs what it needs into .venv (cargo-lambda, moto, cfn-lint, aws-sam-cli).
+# Each installs what it needs into .venv (cargo-lambda, moto, cfn-lint, aws-sam-cli), and
+# make test checkov into .venv-scan.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -32,23 +33,40 @@ CARGO_DENY := .tools/bin/cargo-deny
 $(CARGO_DENY):
 	cargo install cargo-deny --version 0.20.2 --locked --root .tools
 
-# The template is linted in both bucket modes: as it is (a bucket is created), and with
-# ExistingBucketName set (an EventBridge rule on a bucket the team already has).
-EXISTING_BUCKET_TEMPLATE := target/template-existing-bucket.yaml
+# The template is linted and scanned in each of its variants: both bucket modes (a bucket
+# is created, or ExistingBucketName is set: an EventBridge rule on a bucket the team already
+# has), each with UseSqsBuffer false and true. The copies set those parameters' defaults.
+VARIANT_TEMPLATES := template.yaml target/template-existing-bucket.yaml \
+	target/template-sqs-buffer.yaml target/template-existing-bucket-sqs-buffer.yaml
+EXISTING := sed '/^  ExistingBucketName:/,/Default:/ s/Default: ""/Default: team-media-bucket/'
+BUFFERED := sed '/^  UseSqsBuffer:/,/Default:/ s/Default: "false"/Default: "true"/'
+
+# checkov pins boto3 to a version that aws-sam-cli's own pin excludes, so it has a
+# virtualenv of its own, from requirements-scan.txt.
+SCAN_VENV := .venv-scan
+SCAN_TOOLS := $(SCAN_VENV)/.installed
+$(SCAN_TOOLS): requirements-scan.txt
+	python3 -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
 
 # Everything is built in the release profile, once: the unit, integration and
 # end-to-end tests all run against the same optimised build that users deploy.
-lint: $(TOOLS) $(CARGO_DENY)
+lint: $(TOOLS) $(CARGO_DENY) $(SCAN_TOOLS)
 	cargo fmt --check
 	cargo clippy --release --locked --all-targets -- -D warnings
 	$(CARGO_DENY) --log-level error check licenses bans sources
 	mkdir -p target
-	sed '/^  ExistingBucketName:/,/Default:/ s/Default: ""/Default: team-media-bucket/' \
-		template.yaml > $(EXISTING_BUCKET_TEMPLATE)
-	grep -q 'Default: team-media-bucket' $(EXISTING_BUCKET_TEMPLATE)
-	for t in template.yaml $(EXISTING_BUCKET_TEMPLATE); do \
+	$(EXISTING) template.yaml > target/template-existing-bucket.yaml
+	$(BUFFERED) template.yaml > target/template-sqs-buffer.yaml
+	$(BUFFERED) target/template-existing-bucket.yaml > target/template-existing-bucket-sqs-buffer.yaml
+	grep -q 'Default: team-media-bucket' target/template-existing-bucket-sqs-buffer.yaml
+	test "$$(grep -c 'Default: "true"' target/template-sqs-buffer.yaml)" -gt "$$(grep -c 'Default: "true"' template.yaml)"
+	for t in $(VARIANT_TEMPLATES); do \
 		$(VENV)/bin/cfn-lint $$t \
-		&& $(VENV)/bin/sam validate --lint --template $$t --region us-east-1 || exit 1; \
+		&& $(VENV)/bin/sam validate --lint --template $$t --region us-east-1 \
+		&& $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f $$t \
+		|| exit 1; \
 	done
 
 # make test shows cargo-deny's errors only; this prints its whole report, the duplicate

@@ -10,7 +10,11 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
+use support::runtime_api::{Function, InvokeApi};
+use support::s3_faults::{Operation, S3Faults};
 use support::{LocalApp, PHONE, REGION};
 
 fn root() -> &'static Path {
@@ -59,6 +63,18 @@ impl Fixture {
     /// Runs `program` with `args` in the fixture's folder, with the virtualenv first on
     /// PATH, local endpoints, the tests' credentials and `vars`; returns its stdout.
     fn run(&self, program: &str, args: &[&str], vars: &[(&str, &str)]) -> String {
+        let out = self.output(program, args, vars);
+        assert!(
+            out.status.success(),
+            "{program} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// As `run`, whatever the exit status.
+    fn output(&self, program: &str, args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
         let venv = root().join(".venv/bin");
         assert!(
             venv.join("aws").exists(),
@@ -71,7 +87,7 @@ impl Fixture {
             std::env::var("PATH").unwrap_or_default()
         );
         let nowhere = self.dir.join("no-aws-config");
-        let out = Command::new(program)
+        Command::new(program)
             .args(args)
             .current_dir(&self.dir)
             .env_clear()
@@ -89,20 +105,24 @@ impl Fixture {
             .env("AWS_ENDPOINT_URL_SOCIALMESSAGING", self.endpoint.url())
             .envs(vars.iter().copied())
             .output()
-            .unwrap_or_else(|e| panic!("{program}: {e}"));
-        assert!(
-            out.status.success(),
-            "{program} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .unwrap_or_else(|e| panic!("{program}: {e}"))
     }
 
     /// Runs README shell blocks in one bash session, as a user pasting them would.
     fn shell(&self, blocks: &[&str], vars: &[(&str, &str)]) -> String {
         let script = blocks.iter().map(|name| block(name)).collect::<String>();
         self.run("bash", &["-euo", "pipefail", "-c", &script], vars)
+    }
+
+    /// Runs README shell blocks as pasted into an interactive shell, which goes on after a
+    /// failed command (no `set -e`, no `pipefail`): (whether the last one succeeded, stderr).
+    fn try_shell(&self, blocks: &[&str], vars: &[(&str, &str)]) -> (bool, String) {
+        let script = blocks.iter().map(|name| block(name)).collect::<String>();
+        let out = self.output("bash", &["-c", &script], vars);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     /// The media ids PostWhatsAppMessageMedia issued.
@@ -258,11 +278,9 @@ fn the_rust_snippet_is_the_code_the_tests_run() {
     assert_eq!(block("record-ids-rust"), source[begin..end]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn preparing_an_existing_bucket_keeps_its_other_settings() {
-    let f = fixture("existing-bucket").await;
+/// A bucket with what a team had: a notification of its own and a lifecycle rule of its own.
+async fn team_bucket(f: &Fixture) {
     support::moto::create_bucket(&f.s3, "team-media", false).await;
-    // What the team had: a notification of its own and a lifecycle rule of its own.
     f.run(
         "aws",
         &[
@@ -287,18 +305,33 @@ async fn preparing_an_existing_bucket_keeps_its_other_settings() {
         ],
         &[],
     );
+}
+
+/// The bucket setting that `get` (an s3api command) reads, as JSON.
+fn bucket_setting(f: &Fixture, get: &str) -> Value {
+    let out = f.run(
+        "aws",
+        &["s3api", get, "--bucket", "team-media", "--output", "json"],
+        &[],
+    );
+    // The CLI prints nothing for a bucket without notifications.
+    if out.trim().is_empty() {
+        return json!({});
+    }
+    serde_json::from_str(&out).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preparing_an_existing_bucket_keeps_its_other_settings() {
+    let f = fixture("existing-bucket").await;
+    team_bucket(&f).await;
     // Twice: running it again changes nothing.
     for _ in 0..2 {
         f.shell(&["existing-bucket-cli"], &[("BUCKET", "team-media")]);
     }
-    let get = |args: &[&str]| -> Value {
-        let mut all = vec!["s3api"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&["--bucket", "team-media", "--output", "json"]);
-        serde_json::from_str(&f.run("aws", &all, &[])).unwrap()
-    };
-    assert_eq!(get(&["get-bucket-versioning"])["Status"], "Enabled");
-    let rules = get(&["get-bucket-lifecycle-configuration"])["Rules"].clone();
+    let get = |command: &str| bucket_setting(&f, command);
+    assert_eq!(get("get-bucket-versioning")["Status"], "Enabled");
+    let rules = get("get-bucket-lifecycle-configuration")["Rules"].clone();
     let ids: Vec<&str> = rules
         .as_array()
         .unwrap()
@@ -310,7 +343,7 @@ async fn preparing_an_existing_bucket_keeps_its_other_settings() {
         rules[1]["NoncurrentVersionExpiration"]["NoncurrentDays"],
         30
     );
-    let notifications = get(&["get-bucket-notification-configuration"]);
+    let notifications = get("get-bucket-notification-configuration");
     assert_eq!(
         notifications["TopicConfigurations"][0]["Id"], "uploads",
         "{notifications}"
@@ -322,4 +355,99 @@ async fn preparing_an_existing_bucket_keeps_its_other_settings() {
             .unwrap();
     assert_eq!(sent["EventBridgeConfiguration"], json!({}));
     assert_eq!(sent["TopicConfigurations"][0]["Id"], "uploads");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merge_whose_read_fails_writes_nothing() {
+    let f = fixture("existing-bucket-denied").await;
+    team_bucket(&f).await;
+    // The reads are denied (a bucket policy, expired credentials): neither put may run,
+    // or it would replace the team's settings with the function's alone.
+    let faults = S3Faults::start(&f.moto.url).await;
+    faults.fail(Operation::GetBucketNotificationConfiguration, 403);
+    faults.fail(Operation::GetBucketLifecycleConfiguration, 403);
+    let (succeeded, stderr) = tokio::task::block_in_place(|| {
+        f.try_shell(
+            &["existing-bucket-cli"],
+            &[
+                ("BUCKET", "team-media"),
+                ("AWS_ENDPOINT_URL_S3", &faults.url),
+            ],
+        )
+    });
+    let notifications = bucket_setting(&f, "get-bucket-notification-configuration");
+    assert_eq!(
+        notifications["TopicConfigurations"][0]["Id"], "uploads",
+        "{notifications}"
+    );
+    let rules = bucket_setting(&f, "get-bucket-lifecycle-configuration")["Rules"].clone();
+    assert_eq!(rules.as_array().unwrap().len(), 1, "{rules}");
+    assert_eq!(rules[0]["ID"], "tmp");
+    assert!(!f.dir.join("lifecycle.json").exists());
+    assert!(!succeeded, "the block must fail when a read fails");
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+
+    // With no lifecycle configuration at all (NoSuchLifecycleConfiguration), the rule is
+    // added, and the run succeeds.
+    f.run(
+        "aws",
+        &["s3api", "delete-bucket-lifecycle", "--bucket", "team-media"],
+        &[],
+    );
+    f.shell(&["existing-bucket-cli"], &[("BUCKET", "team-media")]);
+    let rules = bucket_setting(&f, "get-bucket-lifecycle-configuration")["Rules"].clone();
+    assert_eq!(rules[0]["ID"], "expire-noncurrent-versions", "{rules}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployed_function_is_invoked_by_the_name_its_stack_gives() {
+    let f = fixture("invoke-deployed").await;
+    // The stack, as describe-stacks shows it (moto's CloudFormation).
+    let name = "whatsapp-media-cleanup-CleanupFunction-Ab12Cd34Ef56";
+    let template = json!({"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+                          "Outputs": {"FunctionName": {"Value": name}}});
+    let cloudformation = [("AWS_ENDPOINT_URL_CLOUDFORMATION", f.moto.url.as_str())];
+    f.run(
+        "aws",
+        &[
+            "cloudformation",
+            "create-stack",
+            "--stack-name",
+            "whatsapp-media-cleanup",
+            "--template-body",
+            &template.to_string(),
+        ],
+        &cloudformation,
+    );
+    // The release binary, behind Lambda's Invoke API under that name.
+    let log = f.dir.join("function.log");
+    let function = Function::spawn(
+        Path::new(env!("CARGO_BIN_EXE_whatsapp-media-cleanup")),
+        &f.endpoint.url(),
+        &[("AWS_ENDPOINT_URL_S3", &f.moto.url)],
+        &log,
+    )
+    .await;
+    let api = InvokeApi::start(Arc::new(function), name).await;
+    std::fs::create_dir_all(f.dir.join("events")).unwrap();
+    std::fs::copy(
+        root().join("events/custom-ids.json"),
+        f.dir.join("events/custom-ids.json"),
+    )
+    .unwrap();
+    let out = tokio::task::block_in_place(|| {
+        f.shell(
+            &["invoke-deployed"],
+            &[cloudformation[0], ("AWS_ENDPOINT_URL_LAMBDA", &api.url)],
+        )
+    });
+    let payload: Value =
+        serde_json::from_str(&std::fs::read_to_string(f.dir.join("out.json")).unwrap()).unwrap();
+    assert_eq!(payload["success"], true, "{out}");
+    assert_eq!(
+        payload["results"][0]["mediaId"], "3f9a1c7e5b2d4a6f8c0e1b3d5f7a9c2e",
+        "{payload}"
+    );
+    assert!(out.contains("\"StatusCode\": 200"), "{out}");
+    assert_eq!(f.deleted(), ["3f9a1c7e5b2d4a6f8c0e1b3d5f7a9c2e"]);
 }

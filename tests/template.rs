@@ -7,6 +7,33 @@ mod support;
 use serde_json::{json, Value};
 use support::iam::render;
 
+/// The rule's ARN, named from the stack id (render_template.py's) so that its targets'
+/// permissions can name it before it exists.
+const RULE_ARN: &str =
+    "arn:aws:events:us-east-1:123456789012:rule/whatsapp-media-cleanup-6c1f2e40-7d5b-11ef-9a1c-0a1b2c3d4e5f";
+
+/// Whether `name` is created after `dependency`: through DependsOn, directly or through a
+/// handle whose metadata refers to it.
+fn waits_for(t: &Value, name: &str, dependency: &str) -> bool {
+    let depends_on: Vec<String> = match &resource(t, name)["DependsOn"] {
+        Value::Array(d) => d
+            .iter()
+            .filter_map(|d| d.as_str().map(str::to_owned))
+            .collect(),
+        Value::String(d) => vec![d.clone()],
+        _ => Vec::new(),
+    };
+    depends_on.iter().any(|d| {
+        d == dependency
+            || (resource(t, d)["Type"] == "AWS::CloudFormation::WaitConditionHandle"
+                && resource(t, d)["Metadata"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .any(|v| v == &json!({"Ref": dependency})))
+    })
+}
+
 fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
     t["Resources"]
         .get(name)
@@ -78,11 +105,11 @@ fn check_batch_operations_role(t: &Value, manifests: &str, reports: &str) {
     );
     assert_eq!(
         batch_statement(t, "ReadManifests")["Resource"],
-        format!("arn:aws:s3:::{manifests}/*")
+        format!("arn:aws:s3:::{manifests}")
     );
     assert_eq!(
         batch_statement(t, "WriteReports")["Resource"],
-        format!("arn:aws:s3:::{reports}/*")
+        format!("arn:aws:s3:::{reports}")
     );
     assert_eq!(batch_statement(t, "WriteReports")["Action"], "s3:PutObject");
     assert_eq!(
@@ -135,9 +162,45 @@ fn by_default_a_versioned_bucket_is_created_and_notifies_the_function() {
             "{arn}"
         );
     }
+    assert!(waits_for(&t, "MediaBucket", "BucketInvokePermission"));
+    // Requests without TLS are refused.
+    let policy = &resource(&t, "MediaBucketPolicy")["Properties"];
+    assert_eq!(policy["Bucket"], json!({"Ref": "MediaBucket"}));
+    let deny = &policy["PolicyDocument"]["Statement"][0];
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(deny["Action"], "s3:*");
+    assert_eq!(
+        deny["Condition"],
+        json!({"Bool": {"aws:SecureTransport": "false"}})
+    );
     check_tag_reads(&t);
     check_endpoint_variables(&t);
-    check_batch_operations_role(&t, bucket_name, bucket_name);
+    check_logs_and_tracing(&t, 30, "PassThrough");
+    check_batch_operations_role(
+        &t,
+        &format!("{bucket_name}/batch-manifests/*"),
+        &format!("{bucket_name}/batch-reports/*"),
+    );
+}
+
+/// The function logs to a log group of the stack's, kept `days`, in X-Ray mode `tracing`.
+fn check_logs_and_tracing(t: &Value, days: u64, tracing: &str) {
+    let function = &resource(t, "CleanupFunction")["Properties"];
+    assert_eq!(
+        function["LoggingConfig"]["LogGroup"],
+        json!({"Ref": "FunctionLogGroup"})
+    );
+    assert_eq!(
+        resource(t, "FunctionLogGroup")["Properties"]["RetentionInDays"],
+        json!(days.to_string())
+    );
+    assert_eq!(function["TracingConfig"]["Mode"], tracing);
+}
+
+#[test]
+fn logs_are_kept_for_a_set_time_and_tracing_is_one_parameter() {
+    let t = render(&["LogRetentionInDays=90", "Tracing=Active"]);
+    check_logs_and_tracing(&t, 90, "Active");
 }
 
 #[test]
@@ -166,17 +229,30 @@ fn an_existing_bucket_is_watched_through_eventbridge_with_iam_for_it_alone() {
     let queue_policy = &resource(&t, "FailedEventsQueuePolicy")["Properties"]["PolicyDocument"];
     assert_eq!(
         queue_policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"],
-        json!({"Fn::GetAtt": ["ExistingBucketDeletionsRule", "Arn"]})
+        json!(RULE_ARN)
     );
     let permission = resource(&t, "ExistingBucketRuleInvokePermission");
     assert_eq!(
         permission["Properties"]["Principal"],
         "events.amazonaws.com"
     );
+    assert_eq!(permission["Properties"]["SourceArn"], json!(RULE_ARN));
+    // The rule delivers from the moment it exists: only once the function and the failure
+    // queue take its events.
     assert_eq!(
-        permission["Properties"]["SourceArn"],
-        json!({"Fn::GetAtt": ["ExistingBucketDeletionsRule", "Arn"]})
+        rule["Properties"]["Name"],
+        RULE_ARN.rsplit('/').next().unwrap()
     );
+    assert!(waits_for(
+        &t,
+        "ExistingBucketDeletionsRule",
+        "ExistingBucketRuleInvokePermission"
+    ));
+    assert!(waits_for(
+        &t,
+        "ExistingBucketDeletionsRule",
+        "FailedEventsQueuePolicy"
+    ));
     let resources = s3_resources(&t);
     assert_eq!(
         resources,
@@ -185,7 +261,11 @@ fn an_existing_bucket_is_watched_through_eventbridge_with_iam_for_it_alone() {
     );
     assert_eq!(t["Outputs"]["MediaBucketName"]["Value"], "team-media");
     check_tag_reads(&t);
-    check_batch_operations_role(&t, "team-media", "team-media");
+    check_batch_operations_role(
+        &t,
+        "team-media/batch-manifests/*",
+        "team-media/batch-reports/*",
+    );
     // Nothing still names the bucket the template would otherwise create.
     assert!(!t.to_string().contains("whatsapp-media-123456789012"));
 }
@@ -209,8 +289,18 @@ fn an_existing_bucket_with_the_sqs_buffer_sends_its_events_to_the_queue() {
     );
     assert_eq!(
         statements[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
-        json!({"Fn::GetAtt": ["ExistingBucketDeletionsRule", "Arn"]})
+        json!(RULE_ARN)
     );
+    assert!(waits_for(
+        &t,
+        "ExistingBucketDeletionsRule",
+        "BufferQueuePolicy"
+    ));
+    assert!(waits_for(
+        &t,
+        "ExistingBucketDeletionsRule",
+        "FailedEventsQueuePolicy"
+    ));
     let mapping = resource(&t, "BufferQueueMapping");
     assert_eq!(
         mapping["Properties"]["FunctionResponseTypes"],
@@ -231,6 +321,8 @@ fn a_created_bucket_with_the_sqs_buffer_notifies_the_queue() {
     let statements =
         &resource(&t, "BufferQueuePolicy")["Properties"]["PolicyDocument"]["Statement"];
     assert_eq!(statements[0]["Principal"]["Service"], "s3.amazonaws.com");
+    // S3 checks that it may send to the queue when the notification is set.
+    assert!(waits_for(&t, "MediaBucket", "BufferQueuePolicy"));
     assert!(!has(&t, "ExistingBucketDeletionsRule"));
     // What the buffer dead-letters is seen, as the failure queue's is.
     let alarm = &resource(&t, "BufferDeadLetterAlarm")["Properties"];
@@ -248,8 +340,10 @@ fn batch_operations_manifests_and_reports_may_live_in_buckets_of_their_own() {
         "ExistingBucketName=team-media",
         "BatchManifestBucketName=team-manifests",
         "BatchReportBucketName=team-reports",
+        "BatchManifestPrefix=jobs/in/",
+        "BatchReportPrefix=",
     ]);
-    check_batch_operations_role(&t, "team-manifests", "team-reports");
+    check_batch_operations_role(&t, "team-manifests/jobs/in/*", "team-reports/*");
     assert_eq!(
         batch_statement(&t, "BucketLocations")["Resource"],
         json!(["arn:aws:s3:::team-manifests", "arn:aws:s3:::team-reports"])

@@ -6,7 +6,8 @@ The SAM transform is samtranslator's own (from the SAM CLI package), with the gi
 parameter values over the template's defaults. Then the conditions are evaluated as
 CloudFormation would: resources and outputs whose condition is false are dropped, Fn::If
 takes its branch, AWS::NoValue disappears, and Ref / Fn::Sub of parameters and pseudo
-parameters are substituted (account 123456789012, us-east-1, partition aws). References to
+parameters are substituted (account 123456789012, us-east-1, partition aws, a stack id),
+and Fn::Select and Fn::Split of them evaluated. References to
 resources are left as they are. Prints the result as JSON.
 """
 
@@ -18,7 +19,13 @@ import sys
 from samcli.yamlhelper import yaml_parse
 from samtranslator.translator.transform import transform
 
-PSEUDO = {"AWS::AccountId": "123456789012", "AWS::Region": "us-east-1", "AWS::Partition": "aws"}
+PSEUDO = {
+    "AWS::AccountId": "123456789012",
+    "AWS::Region": "us-east-1",
+    "AWS::Partition": "aws",
+    "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/whatsapp-media-cleanup/"
+    "6c1f2e40-7d5b-11ef-9a1c-0a1b2c3d4e5f",
+}
 NO_VALUE = object()
 
 
@@ -94,6 +101,12 @@ def main():
                 return NO_VALUE
             if fn == "Ref" and args in values:
                 return values[args]
+            if fn == "Fn::Select":
+                index, items = (resolve(x) for x in args)
+                return items[int(index)]
+            if fn == "Fn::Split":
+                separator, text = (resolve(x) for x in args)
+                return text.split(separator) if isinstance(text, str) else node
             if fn == "Fn::Sub":
                 if isinstance(args, str):
                     return sub(args, {})

@@ -245,3 +245,70 @@ impl Function {
         matches!(self.child.try_wait(), Ok(None))
     }
 }
+
+/// Lambda's Invoke API (`POST /2015-03-31/functions/<name>/invocations`) in front of a
+/// running function, for clients such as `aws lambda invoke`; stops when dropped.
+pub struct InvokeApi {
+    /// `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_LAMBDA`.
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for InvokeApi {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl InvokeApi {
+    /// Serves `function` under `name` (any other name is ResourceNotFoundException). A
+    /// function error comes back as Lambda sends it: status 200, `X-Amz-Function-Error`.
+    pub async fn start(function: Arc<Function>, name: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let path = format!("/2015-03-31/functions/{name}/invocations");
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (function, path) = (Arc::clone(&function), path.clone());
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut reader = BufReader::new(read);
+                    while let Some(request) = read_request(&mut reader).await {
+                        let target = request.target.split('?').next().unwrap_or_default();
+                        let (status, error, body) = if request.method != "POST" || target != path {
+                            let body = format!(
+                                r#"{{"Type":"User","message":"Function not found: {target}"}}"#
+                            );
+                            ("404 Not Found", None, body.into_bytes())
+                        } else {
+                            match function.api.invoke_raw(request.body).await.0 {
+                                Answer::Response(r) => ("200 OK", None, r.to_string().into_bytes()),
+                                Answer::Error(e) => {
+                                    ("200 OK", Some("Unhandled"), e.to_string().into_bytes())
+                                }
+                            }
+                        };
+                        let mut head = format!(
+                            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                             x-amz-executed-version: $LATEST\r\n",
+                            body.len()
+                        );
+                        if status.starts_with("404") {
+                            head.push_str("x-amzn-errortype: ResourceNotFoundException\r\n");
+                        }
+                        if let Some(error) = error {
+                            head.push_str(&format!("x-amz-function-error: {error}\r\n"));
+                        }
+                        head.push_str("\r\n");
+                        let mut reply = head.into_bytes();
+                        reply.extend_from_slice(&body);
+                        if write.write_all(&reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { url, task }
+    }
+}

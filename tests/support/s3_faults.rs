@@ -19,26 +19,23 @@ pub enum Operation {
     ListObjectVersions,
     GetObjectTagging,
     DeleteObject,
+    GetBucketNotificationConfiguration,
+    GetBucketLifecycleConfiguration,
 }
 
 fn operation_of(method: &str, target: &str) -> Option<Operation> {
     let query = target.split_once('?').map_or("", |(_, q)| q);
+    let has = |name: &str| {
+        query
+            .split('&')
+            .any(|p| p == name || p.starts_with(&format!("{name}=")))
+    };
     match method {
+        "GET" if has("notification") => Some(Operation::GetBucketNotificationConfiguration),
+        "GET" if has("lifecycle") => Some(Operation::GetBucketLifecycleConfiguration),
         "HEAD" => Some(Operation::HeadObject),
-        "GET"
-            if query
-                .split('&')
-                .any(|p| p == "versions" || p.starts_with("versions=")) =>
-        {
-            Some(Operation::ListObjectVersions)
-        }
-        "GET"
-            if query
-                .split('&')
-                .any(|p| p == "tagging" || p.starts_with("tagging=")) =>
-        {
-            Some(Operation::GetObjectTagging)
-        }
+        "GET" if has("versions") => Some(Operation::ListObjectVersions),
+        "GET" if has("tagging") => Some(Operation::GetObjectTagging),
         "DELETE" => Some(Operation::DeleteObject),
         _ => None,
     }
