@@ -143,6 +143,7 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
                     }
                 }
             }
+            crate::metrics::record_unreadable(failed.iter().filter(|f| **f).count());
             let results = run(app, items, options, deadline).await;
             for (owner, result) in owners.iter().zip(&results) {
                 failed[*owner] |= result.failed();

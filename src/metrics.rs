@@ -4,8 +4,9 @@
 //! `AlreadyDeleted`, `Failed`, `Skipped`, `DryRun` and `S3DeleteFailed` (counts of items),
 //! `Retries` (requests sent beyond the first, per item), `Throttled` (requests the service
 //! throttled), `ApiLatency` (milliseconds per
-//! DeleteWhatsAppMessageMedia request), and `ColdStart` (1 on an instance's first
-//! invocation).
+//! DeleteWhatsAppMessageMedia request), `UnreadableMessages` (SQS messages of which no item
+//! could be read, so that no item result counts them), and `ColdStart` (1 on an instance's
+//! first invocation).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -62,5 +63,14 @@ pub fn record_items(results: &[ItemResult]) {
         for latency in &result.api_latencies {
             histogram!("ApiLatency").record(latency.as_secs_f64() * 1000.0);
         }
+    }
+}
+
+/// Counts the SQS messages of an invocation that could not be read (bad JSON, an unknown
+/// body, a redriven record of an event that is not redriven this way): they make no item,
+/// so `Failed` does not count them.
+pub fn record_unreadable(messages: usize) {
+    if messages > 0 {
+        counter!("UnreadableMessages").increment(messages as u64);
     }
 }

@@ -95,6 +95,33 @@ async fn json_item_lines_carry_plain_values_and_leave_absent_fields_out() {
     assert_eq!(payload["summary"]["total"], 4, "{payload}");
     drop(function);
 
+    // The DELETEs carry the invocation's trace id, as the AWS SDKs' calls do, and each item
+    // line the invocation's request id.
+    let request_id = "00000000-0000-4000-8000-000000000001";
+    let deletes: Vec<_> = endpoint
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "DELETE")
+        .collect();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    for delete in &deletes {
+        assert_eq!(
+            delete.header("x-amzn-trace-id"),
+            Some(support::runtime_api::trace_id(request_id).as_str()),
+            "{delete:?}"
+        );
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    let raw: Vec<Value> = text
+        .lines()
+        .filter(|l| l.contains("media item"))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(raw.len(), 4);
+    for line in &raw {
+        assert_eq!(line["span"]["requestId"], request_id, "{line}");
+    }
+
     let lines = item_lines(&log);
     assert_eq!(lines.len(), 4, "{lines:?}");
     let find = |outcome: &str, needle: &str| {
@@ -173,4 +200,48 @@ async fn a_crlf_in_an_id_cannot_break_or_forge_a_text_log_line() {
     assert!(item_lines
         .iter()
         .any(|l| l.contains(r#"media_id="c3d4e5""#)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_sqs_messages_are_logged_and_counted_apart() {
+    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+        .await
+        .unwrap();
+    let log = log_path("unreadable");
+    let function = Function::spawn(
+        binary(),
+        &endpoint.url(),
+        &[("AWS_LAMBDA_LOG_FORMAT", "JSON")],
+        &log,
+    )
+    .await;
+    // Bad JSON, and a redriven on-failure record of a custom event (not redriven this way):
+    // no item comes of either, so no item result counts them.
+    let redriven = json!({"version": "1.0", "requestContext": {"condition": "RetriesExhausted"},
+        "requestPayload": {"mediaId": "abc", "originationPhoneNumberId": PHONE}});
+    let message = |id: &str, body: String| {
+        json!({"messageId": id, "receiptHandle": "r", "body": body, "attributes": {},
+               "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:buffer",
+               "awsRegion": "us-east-1"})
+    };
+    let event = json!({"Records": [message("garbage", "{not json".into()),
+                                   message("redriven", redriven.to_string())]});
+    let (payload, _) = function.api.invoke(event).await;
+    assert_eq!(
+        payload["batchItemFailures"],
+        json!([{"itemIdentifier": "garbage"}, {"itemIdentifier": "redriven"}])
+    );
+    drop(function);
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let emf: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l.get("_aws").is_some())
+        .collect();
+    assert_eq!(emf.len(), 1, "{logs}");
+    assert_eq!(emf[0]["UnreadableMessages"], 2, "{}", emf[0]);
+    assert!(emf[0].get("Failed").is_none(), "{}", emf[0]);
+    assert_eq!(logs.matches("unreadable SQS message").count(), 2, "{logs}");
+    assert!(endpoint.seen().is_empty());
 }

@@ -413,6 +413,7 @@ fn a_dashboard_shows_a_bulk_run_and_reserved_concurrency_is_one_parameter() {
         "AlreadyDeleted",
         "Failed",
         "S3DeleteFailed",
+        "UnreadableMessages",
         "Throttled",
         "Retries",
         "ApiLatency",
@@ -428,6 +429,9 @@ fn a_dashboard_shows_a_bulk_run_and_reserved_concurrency_is_one_parameter() {
         assert!(metrics.contains(percentile), "{percentile}");
     }
     assert!(body.contains("\"region\": \"us-east-1\""));
+    let unreadable = &resource(&t, "UnreadableMessagesAlarm")["Properties"];
+    assert_eq!(unreadable["MetricName"], "UnreadableMessages");
+    assert_eq!(unreadable["Threshold"], json!(1));
 
     // Capped by default, at the fleet size whose throttles the fleet benchmark measures.
     let function = |t: &Value| resource(t, "CleanupFunction")["Properties"].clone();

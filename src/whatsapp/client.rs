@@ -182,6 +182,9 @@ impl WhatsAppClient {
         for (name, value) in signed.headers {
             request = request.header(name, value);
         }
+        if let Some(trace_id) = trace_id() {
+            request = request.header(TRACE_ID_HEADER, trace_id);
+        }
         Ok(request)
     }
 
@@ -351,6 +354,21 @@ fn transport_error(error: reqwest::Error, timeout: Duration) -> MediaError {
         ));
     }
     MediaError::Network(error_chain(&error.without_url()))
+}
+
+/// The header that carries the invocation's X-Ray trace id, as the AWS SDKs send it.
+const TRACE_ID_HEADER: &str = "x-amzn-trace-id";
+
+/// The invocation's trace id, as the AWS SDKs' recursion-detection step reads it: inside
+/// Lambda (`AWS_LAMBDA_FUNCTION_NAME`), from `_X_AMZN_TRACE_ID`, which lambda_runtime sets
+/// for each invocation. Control characters are percent-encoded, so that it is always a
+/// valid header value. It is not signed: SigV4 leaves this header out, as the SDKs do.
+fn trace_id() -> Option<String> {
+    std::env::var_os("AWS_LAMBDA_FUNCTION_NAME")?;
+    let trace_id = std::env::var("_X_AMZN_TRACE_ID").ok()?;
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(&trace_id, percent_encoding::CONTROLS).collect();
+    Some(encoded)
 }
 
 #[cfg(test)]

@@ -136,8 +136,9 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
                  lambda-runtime-aws-request-id: {id}\r\nlambda-runtime-deadline-ms: {deadline_ms}\r\n\
                  lambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n\
-                 lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\n\r\n",
-                event.len()
+                 lambda-runtime-trace-id: {}\r\n\r\n",
+                event.len(),
+                trace_id(&id)
             )
             .into_bytes();
             reply.extend_from_slice(&event);
@@ -161,6 +162,13 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
             return;
         }
     }
+}
+
+/// The X-Ray trace header Lambda gives the invocation `request_id` (one of its own per
+/// invocation, as Lambda's are).
+pub fn trace_id(request_id: &str) -> String {
+    let serial = request_id.rsplit('-').next().unwrap_or_default();
+    format!("Root=1-67891233-{serial:0>24};Parent=53995c3f42cd8ad8;Sampled=1")
 }
 
 /// The function process, killed when dropped.
