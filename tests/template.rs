@@ -34,6 +34,11 @@ fn waits_for(t: &Value, name: &str, dependency: &str) -> bool {
     })
 }
 
+/// The rules CloudFormation named before, which still deliver while an update replaces
+/// them with the rule named from the stack id.
+const LEGACY_RULE_ARNS: &str =
+    "arn:aws:events:us-east-1:123456789012:rule/whatsapp-media-cleanup-ExistingBucketDeletionsRule-*";
+
 fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
     t["Resources"]
         .get(name)
@@ -228,8 +233,8 @@ fn an_existing_bucket_is_watched_through_eventbridge_with_iam_for_it_alone() {
     );
     let queue_policy = &resource(&t, "FailedEventsQueuePolicy")["Properties"]["PolicyDocument"];
     assert_eq!(
-        queue_policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"],
-        json!(RULE_ARN)
+        queue_policy["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"],
+        json!([RULE_ARN, LEGACY_RULE_ARNS])
     );
     let permission = resource(&t, "ExistingBucketRuleInvokePermission");
     assert_eq!(
@@ -288,8 +293,8 @@ fn an_existing_bucket_with_the_sqs_buffer_sends_its_events_to_the_queue() {
         "events.amazonaws.com"
     );
     assert_eq!(
-        statements[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
-        json!(RULE_ARN)
+        statements[0]["Condition"]["ArnLike"]["aws:SourceArn"],
+        json!([RULE_ARN, LEGACY_RULE_ARNS])
     );
     assert!(waits_for(
         &t,

@@ -4,15 +4,18 @@
 //! one of its parameter variants. The statements attached to the function's role are then
 //! enforced in two places, each for what it covers:
 //! - moto's own IAM authorizer (`Moto::enforce`): every request must be signed by a key
-//!   moto issued, and is allowed only if a statement grants moto's action on the resource;
-//! - the fault proxy (`S3Faults::enforce`), for AWS's rules that moto lacks: HeadObject of
-//!   a version needs `s3:GetObjectVersion`, GetObjectTagging of a version needs
-//!   `s3:GetObjectVersionTagging`, and HeadObject or GetObject of a missing key answers
-//!   404 only to a caller with `s3:ListBucket` on the bucket, 403 to any other.
+//!   moto issued, and is allowed only if a statement grants moto's one action for it
+//!   (`moto_action`) on the resource;
+//! - the fault proxy (`S3Faults::enforce`), for AWS's documented rules that moto lacks:
+//!   a request naming a version needs the plain action as well as the version one
+//!   (HeadObject `s3:GetObject` and `s3:GetObjectVersion`, GetObjectTagging
+//!   `s3:GetObjectTagging` and `s3:GetObjectVersionTagging`, DeleteObject `s3:DeleteObject`
+//!   and `s3:DeleteObjectVersion`), a delete with `If-Match: <ETag>` needs `s3:GetObject`
+//!   too, and HeadObject or GetObject of a missing key answers 404 only to a caller with
+//!   `s3:ListBucket` on the bucket, 403 to any other.
 //!
-//! moto checks `s3:GetObject` for every HeadObject and `s3:GetObjectVersion` for a
-//! versioned GetObjectTagging. AWS asks for the version action instead; as the template
-//! grants both of each pair, moto's extra demand only makes the harness stricter.
+//! For a versioned GetObjectTagging moto asks for `s3:GetObjectVersion`, which AWS does
+//! not: the template grants it anyway, so that only makes the harness stricter.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -301,9 +304,14 @@ fn wildcard(pattern: &str, value: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-/// The IAM action and resource ARN that S3 authorizes a request by, as AWS documents
-/// them, or `None` for a request the harness does not classify.
-pub fn s3_action(method: &str, target: &str) -> Option<(String, String)> {
+/// The IAM actions that S3 asks for a request, as AWS documents them for each operation,
+/// and the resource ARN they are authorized on, or `None` for a request the harness does
+/// not classify. `if_match` is the request's `If-Match` header.
+pub fn s3_actions(
+    method: &str,
+    target: &str,
+    if_match: Option<&str>,
+) -> Option<(Vec<String>, String)> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let has = |name: &str| {
         query
@@ -313,26 +321,58 @@ pub fn s3_action(method: &str, target: &str) -> Option<(String, String)> {
     let path = path.trim_start_matches('/');
     let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
     let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
-    let (action, resource) = if key.is_empty() {
+    let (actions, resource): (Vec<&str>, String) = if key.is_empty() {
         let action = match method {
             "GET" if has("versions") => "ListBucketVersions",
             "GET" if query.is_empty() || has("list-type") || has("prefix") => "ListBucket",
             _ => return None,
         };
-        (action, format!("arn:aws:s3:::{bucket}"))
+        (vec![action], format!("arn:aws:s3:::{bucket}"))
     } else {
-        let action = match (method, has("tagging"), has("versionId")) {
-            ("GET", true, false) => "GetObjectTagging",
-            ("GET", true, true) => "GetObjectVersionTagging",
-            ("HEAD" | "GET", false, false) => "GetObject",
-            ("HEAD" | "GET", false, true) => "GetObjectVersion",
-            ("DELETE", false, false) => "DeleteObject",
-            ("DELETE", false, true) => "DeleteObjectVersion",
-            ("PUT", true, _) => "PutObjectTagging",
-            ("PUT", false, _) => "PutObject",
+        let etag_condition = if_match.is_some_and(|m| m.trim() != "*");
+        let actions = match (method, has("tagging"), has("versionId")) {
+            ("GET", true, false) => vec!["GetObjectTagging"],
+            ("GET", true, true) => vec!["GetObjectTagging", "GetObjectVersionTagging"],
+            ("HEAD" | "GET", false, false) => vec!["GetObject"],
+            ("HEAD" | "GET", false, true) => vec!["GetObject", "GetObjectVersion"],
+            ("DELETE", false, false) if etag_condition => vec!["DeleteObject", "GetObject"],
+            ("DELETE", false, false) => vec!["DeleteObject"],
+            ("DELETE", false, true) => vec!["DeleteObject", "DeleteObjectVersion"],
+            ("PUT", true, _) => vec!["PutObjectTagging"],
+            ("PUT", false, _) => vec!["PutObject"],
             _ => return None,
         };
-        (action, format!("arn:aws:s3:::{bucket}/{key}"))
+        (actions, format!("arn:aws:s3:::{bucket}/{key}"))
     };
-    Some((format!("s3:{action}"), resource))
+    Some((
+        actions.into_iter().map(|a| format!("s3:{a}")).collect(),
+        resource,
+    ))
+}
+
+/// The one action moto 5.2 authorizes a request by (its `ACTION_MAP`: the last query
+/// parameter it knows wins, so a versioned tag read is `GetObjectVersion`).
+pub fn moto_action(method: &str, target: &str) -> Option<String> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let has = |name: &str| {
+        query
+            .split('&')
+            .any(|p| p == name || p.starts_with(&format!("{name}=")))
+    };
+    let key = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .map_or("", |(_, k)| k);
+    let action = match (method, key.is_empty()) {
+        ("GET", true) if has("versions") => "ListBucketVersions",
+        ("GET", true) => "ListBucket",
+        ("HEAD", false) => "GetObject",
+        ("GET", false) if has("versionId") => "GetObjectVersion",
+        ("GET", false) if has("tagging") => "GetObjectTagging",
+        ("GET", false) => "GetObject",
+        ("DELETE", false) if has("versionId") => "DeleteObjectVersion",
+        ("DELETE", false) => "DeleteObject",
+        _ => return None,
+    };
+    Some(format!("s3:{action}"))
 }

@@ -6,7 +6,7 @@ The SAM transform is samtranslator's own (from the SAM CLI package), with the gi
 parameter values over the template's defaults. Then the conditions are evaluated as
 CloudFormation would: resources and outputs whose condition is false are dropped, Fn::If
 takes its branch, AWS::NoValue disappears, and Ref / Fn::Sub of parameters and pseudo
-parameters are substituted (account 123456789012, us-east-1, partition aws, a stack id),
+parameters are substituted (account 123456789012, us-east-1, partition aws, stack whatsapp-media-cleanup),
 and Fn::Select and Fn::Split of them evaluated. References to
 resources are left as they are. Prints the result as JSON.
 """
@@ -23,6 +23,7 @@ PSEUDO = {
     "AWS::AccountId": "123456789012",
     "AWS::Region": "us-east-1",
     "AWS::Partition": "aws",
+    "AWS::StackName": "whatsapp-media-cleanup",
     "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/whatsapp-media-cleanup/"
     "6c1f2e40-7d5b-11ef-9a1c-0a1b2c3d4e5f",
 }

@@ -58,6 +58,8 @@ struct Enforcement {
     /// Signs the racing uploads, once moto checks every signature.
     admin: aws_sdk_s3::Client,
     used: std::collections::BTreeSet<String>,
+    /// Each 403 the function got (the request, and why).
+    denied: Vec<String>,
 }
 
 /// (operation, `/bucket/key`, body, tagging): the next such request of that path is
@@ -121,7 +123,18 @@ impl S3Faults {
             access_key_id: access_key_id.to_owned(),
             admin,
             used: Default::default(),
+            denied: Vec::new(),
         });
+    }
+
+    /// Each 403 the function's requests got so far: the request, and what denied it.
+    pub fn denied(&self) -> Vec<String> {
+        self.enforcement
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|e| e.denied.clone())
+            .unwrap_or_default()
     }
 
     /// The IAM actions that the function's requests needed so far, as AWS authorizes
@@ -240,9 +253,9 @@ fn signer(request: &super::endpoint::Request) -> Option<&str> {
     credential.split('/').next()
 }
 
-/// For the function's requests: records the action each needs, and answers 403 where
-/// AWS asks for an action that moto does not check (the version ones of HeadObject and
-/// GetObjectTagging) and the policy does not allow it.
+/// For the function's requests: records the actions each needs, and answers 403 where
+/// AWS asks for an action that moto does not check (`iam::moto_action` is the one it
+/// checks) and the policy does not allow it.
 fn authorize(
     request: &super::endpoint::Request,
     enforcement: &Mutex<Option<Enforcement>>,
@@ -252,22 +265,28 @@ fn authorize(
     if signer(request) != Some(e.access_key_id.as_str()) {
         return None;
     }
-    let (action, resource) = super::iam::s3_action(&request.method, &request.target)
-        .unwrap_or_else(|| {
-            panic!(
-                "the function sent an unclassified S3 request: {} {}",
-                request.method, request.target
-            )
-        });
-    e.used.insert(action.clone());
-    let moto_lacks = (request.method == "HEAD" && action == "s3:GetObjectVersion")
-        || action == "s3:GetObjectVersionTagging";
-    (moto_lacks && !e.policy.allows(&action, &resource))
-        .then(|| error_response(&request.method, 403))
+    let (actions, resource) =
+        super::iam::s3_actions(&request.method, &request.target, request.header("if-match"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the function sent an unclassified S3 request: {} {}",
+                    request.method, request.target
+                )
+            });
+    e.used.extend(actions.iter().cloned());
+    let moto_checks = super::iam::moto_action(&request.method, &request.target);
+    let denied = actions
+        .iter()
+        .filter(|a| Some(*a) != moto_checks.as_ref())
+        .find(|a| !e.policy.allows(a, &resource))?;
+    e.denied
+        .push(format!("{} {}: {denied}", request.method, request.target));
+    Some(error_response(&request.method, 403))
 }
 
 /// S3's rule for a read of a key that does not exist: 404 only to a caller allowed
-/// `s3:ListBucket` on the bucket, 403 AccessDenied to any other.
+/// `s3:ListBucket` on the bucket, 403 AccessDenied to any other. Records every 403 the
+/// function gets, whoever denied it.
 fn missing_key_rule(
     request: &super::endpoint::Request,
     response: Vec<u8>,
@@ -277,14 +296,29 @@ fn missing_key_rule(
     let Some(e) = enforcement.as_mut() else {
         return response;
     };
-    let Some((action, resource)) = super::iam::s3_action(&request.method, &request.target) else {
+    if signer(request) != Some(e.access_key_id.as_str()) {
+        return response;
+    }
+    if response.starts_with(b"HTTP/1.1 403") {
+        e.denied.push(format!(
+            "{} {}: denied by moto",
+            request.method, request.target
+        ));
+        return response;
+    }
+    let Some((_, resource)) =
+        super::iam::s3_actions(&request.method, &request.target, request.header("if-match"))
+    else {
         return response;
     };
-    let read = action == "s3:GetObject" || action == "s3:GetObjectVersion";
-    if signer(request) != Some(e.access_key_id.as_str())
-        || !read
-        || !response.starts_with(b"HTTP/1.1 404")
-    {
+    let query = request.target.split_once('?').map_or("", |(_, q)| q);
+    let tagging = query
+        .split('&')
+        .any(|p| p == "tagging" || p.starts_with("tagging="));
+    let is_object_read = (request.method == "HEAD" || request.method == "GET")
+        && !tagging
+        && resource.trim_start_matches("arn:aws:s3:::").contains('/');
+    if !is_object_read || !response.starts_with(b"HTTP/1.1 404") {
         return response;
     }
     e.used.insert("s3:ListBucket".into());
@@ -298,6 +332,10 @@ fn missing_key_rule(
     {
         response
     } else {
+        e.denied.push(format!(
+            "{} {}: a missing key without s3:ListBucket",
+            request.method, request.target
+        ));
         error_response(&request.method, 403)
     }
 }
