@@ -124,11 +124,7 @@ async fn every_sample_through_the_real_binary() {
     assert_eq!(line["outcome"], "deleted");
 
     // One EMF document per invocation, counting what the item lines say.
-    let emf: Vec<Value> = logs
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| l.get("_aws").is_some())
-        .collect();
+    let emf = support::emf_documents(&logs);
     assert!(!emf.is_empty(), "no EMF metrics in {logs}");
     let directive = &emf[0]["_aws"]["CloudWatchMetrics"][0];
     assert_eq!(directive["Namespace"], "WhatsAppMediaCleanup");

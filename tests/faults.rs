@@ -561,11 +561,7 @@ async fn expired_credentials_from_the_provider_are_a_clear_retryable_failure() {
     assert_eq!(line["fields"]["error_type"], "CredentialsError");
     assert_eq!(line["fields"]["attempts"], 0);
     let logs = std::fs::read_to_string(&log).unwrap();
-    let emf: Vec<Value> = logs
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| l.get("_aws").is_some())
-        .collect();
+    let emf = support::emf_documents(&logs);
     assert_eq!(emf.len(), 1, "one EMF document per invocation: {logs}");
     assert_eq!(emf[0]["Failed"], 1, "{}", emf[0]);
     for metric in ["Retries", "ApiLatency"] {

@@ -234,11 +234,7 @@ async fn unreadable_sqs_messages_are_logged_and_counted_apart() {
     );
     drop(function);
     let logs = std::fs::read_to_string(&log).unwrap();
-    let emf: Vec<Value> = logs
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| l.get("_aws").is_some())
-        .collect();
+    let emf = support::emf_documents(&logs);
     assert_eq!(emf.len(), 1, "{logs}");
     assert_eq!(emf[0]["UnreadableMessages"], 2, "{}", emf[0]);
     assert!(emf[0].get("Failed").is_none(), "{}", emf[0]);

@@ -113,6 +113,14 @@ pub fn item_log_fields(logs: &str) -> Vec<serde_json::Map<String, serde_json::Va
         .collect()
 }
 
+/// The CloudWatch Embedded Metric Format documents in a log, in order.
+pub fn emf_documents(logs: &str) -> Vec<serde_json::Value> {
+    logs.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l.get("_aws").is_some())
+        .collect()
+}
+
 /// The function binary for `make bench`'s examples: `$override_var` when set (another
 /// build, say an earlier commit's or the deployed profile's), else the release binary
 /// beside the running example.
