@@ -19,6 +19,7 @@ const QEMU: &str = "qemu-aarch64";
 const SYSROOT: &str = "/usr/aarch64-linux-gnu";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qemu, cargo-lambda and moto: run make test"]
 async fn the_arm64_artifact_runs_the_samples() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bootstrap = root.join(BOOTSTRAP);
@@ -85,6 +86,7 @@ async fn the_arm64_artifact_runs_the_samples() {
 /// `panic = "abort"`, which would make a panic crash the instance instead of failing one
 /// invocation. Asked of cargo-lambda itself, so that an upgrade that changes this fails here.
 #[test]
+#[ignore = "needs qemu, cargo-lambda and moto: run make test"]
 fn the_deployed_build_uses_the_lean_profile_and_keeps_panics_to_one_invocation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let venv_bin = root.join(".venv/bin");

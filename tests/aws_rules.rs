@@ -78,6 +78,7 @@ async fn null_then_newer(rig: &Rig, keys: &[&str]) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn null_is_a_version_id_in_every_event() {
     let rig = rig("null", &[]).await;
     rig.bucket("media", false).await;
@@ -155,6 +156,7 @@ async fn null_is_a_version_id_in_every_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn a_null_marker_or_permanent_delete_acts_through_the_key_pattern_alone() {
     let rig = rig("null-pattern", &KEY_PATTERN).await;
     rig.bucket("media", true).await;
@@ -198,6 +200,7 @@ async fn a_null_marker_or_permanent_delete_acts_through_the_key_pattern_alone() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn an_object_version_goes_only_if_it_is_that_medias_object() {
     let rig = rig("owner", &[]).await;
     rig.bucket("media", true).await;
@@ -286,6 +289,7 @@ async fn an_object_version_goes_only_if_it_is_that_medias_object() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn the_key_pattern_never_deletes_media_that_a_current_version_still_serves() {
     let rig = rig("pattern", &KEY_PATTERN).await;
     rig.bucket("media", true).await;
@@ -361,6 +365,7 @@ async fn the_key_pattern_never_deletes_media_that_a_current_version_still_serves
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn every_failure_of_an_asynchronous_event_fails_the_invocation() {
     let rig = rig("async", &[]).await;
     rig.bucket("media", true).await;
@@ -418,6 +423,7 @@ async fn every_failure_of_an_asynchronous_event_fails_the_invocation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn phone_number_arns_of_regions_with_long_names_are_sent_and_signed() {
     let rig = rig("arn", &[]).await;
     let arn = "arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/0123456789abcdef0123456789abcdef";
@@ -447,6 +453,7 @@ async fn phone_number_arns_of_regions_with_long_names_are_sent_and_signed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn a_redirect_is_never_followed() {
     let elsewhere = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
         .await
@@ -482,6 +489,7 @@ async fn a_redirect_is_never_followed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn a_batch_whose_answer_could_not_fit_is_refused_before_any_work() {
     let rig = rig("limit", &[]).await;
     let item = |i: usize| json!({"mediaId": format!("m{i}"), "originationPhoneNumberId": PHONE});
@@ -531,6 +539,7 @@ async fn a_batch_whose_answer_could_not_fit_is_refused_before_any_work() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn tag_keys_are_matched_exactly_as_s3_keeps_them() {
     let rig = rig("tags", &[("MEDIA_ID_METADATA_KEY", "Media-Id")]).await;
     rig.bucket("media", true).await;
@@ -576,6 +585,7 @@ async fn tag_keys_are_matched_exactly_as_s3_keeps_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn an_unversioned_object_uploaded_again_after_it_was_read_is_kept() {
     let rig = rig("if-match", &[]).await;
     rig.bucket("plain", false).await;

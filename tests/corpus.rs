@@ -15,6 +15,7 @@ use support::moto::Moto;
 use support::runtime_api::{Answer, Function};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
 async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
     let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
         .await

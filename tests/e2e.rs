@@ -27,6 +27,7 @@ fn events_dir() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs cargo-lambda and moto: run make test"]
 async fn every_sample_through_the_real_binary() {
     let moto = Moto::start();
     let s3 = moto.client();

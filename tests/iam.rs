@@ -263,11 +263,13 @@ async fn check_each_action_is_needed(variant: Variant, name: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto and the SAM CLI: run make test"]
 async fn a_created_bucket_notifying_the_function() {
     check(Variant::DEFAULT, "iam-created").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto and the SAM CLI: run make test"]
 async fn a_created_bucket_through_the_sqs_buffer() {
     let variant = Variant {
         existing_bucket: false,
@@ -277,6 +279,7 @@ async fn a_created_bucket_through_the_sqs_buffer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto and the SAM CLI: run make test"]
 async fn an_existing_bucket_through_eventbridge() {
     let variant = Variant {
         existing_bucket: true,
@@ -286,6 +289,7 @@ async fn an_existing_bucket_through_eventbridge() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto and the SAM CLI: run make test"]
 async fn an_existing_bucket_through_eventbridge_and_the_sqs_buffer() {
     let variant = Variant {
         existing_bucket: true,
@@ -295,11 +299,13 @@ async fn an_existing_bucket_through_eventbridge_and_the_sqs_buffer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto and the SAM CLI: run make test"]
 async fn each_s3_action_of_a_created_bucket_is_needed() {
     check_each_action_is_needed(Variant::DEFAULT, "iam-created").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto and the SAM CLI: run make test"]
 async fn each_s3_action_of_an_existing_bucket_is_needed() {
     let variant = Variant {
         existing_bucket: true,

@@ -186,6 +186,7 @@ fn object_vars() -> [(&'static str, &'static str); 3] {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn upload_then_tag_with_the_cli_then_delete_and_the_media_is_deleted() {
     let f = fixture("cli-tags").await;
     support::moto::create_bucket(&f.s3, "media", true).await;
@@ -219,6 +220,7 @@ async fn upload_then_tag_with_the_cli_then_delete_and_the_media_is_deleted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn ids_recorded_as_metadata_by_copying_in_place_are_found_too() {
     let f = fixture("cli-copy").await;
     support::moto::create_bucket(&f.s3, "media", true).await;
@@ -244,6 +246,7 @@ async fn ids_recorded_as_metadata_by_copying_in_place_are_found_too() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn the_python_snippet_records_the_ids_and_keeps_other_tags() {
     let f = fixture("python").await;
     support::moto::create_bucket(&f.s3, "media", true).await;
@@ -322,6 +325,7 @@ fn bucket_setting(f: &Fixture, get: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn preparing_an_existing_bucket_keeps_its_other_settings() {
     let f = fixture("existing-bucket").await;
     team_bucket(&f).await;
@@ -358,6 +362,7 @@ async fn preparing_an_existing_bucket_keeps_its_other_settings() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn a_merge_whose_read_fails_writes_nothing() {
     let f = fixture("existing-bucket-denied").await;
     team_bucket(&f).await;
@@ -400,6 +405,7 @@ async fn a_merge_whose_read_fails_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn the_deployed_function_is_invoked_by_the_name_its_stack_gives() {
     let f = fixture("invoke-deployed").await;
     // The stack, as describe-stacks shows it (moto's CloudFormation).

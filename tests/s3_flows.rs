@@ -71,6 +71,7 @@ fn s3_record(event_name: &str, bucket: &str, encoded_key: &str, version_id: Opti
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn a_custom_object_event_deletes_the_media_then_exactly_that_version() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -104,6 +105,7 @@ async fn a_custom_object_event_deletes_the_media_then_exactly_that_version() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn ids_with_an_object_delete_the_object_unless_told_not_to() {
     let f = fixture(&[]).await;
     f.bucket("plain", false).await;
@@ -138,6 +140,7 @@ async fn ids_with_an_object_delete_the_object_unless_told_not_to() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn delete_s3_object_false_in_the_environment_cannot_be_overridden() {
     let f = fixture(&[("DELETE_S3_OBJECT", "false")]).await;
     f.bucket("media", true).await;
@@ -152,6 +155,7 @@ async fn delete_s3_object_false_in_the_environment_cannot_be_overridden() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn the_object_stays_when_its_media_delete_fails() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -170,6 +174,7 @@ async fn the_object_stays_when_its_media_delete_fails() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn a_delete_marker_reads_the_version_it_hid_never_the_one_uploaded_since() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -194,6 +199,7 @@ async fn a_delete_marker_reads_the_version_it_hid_never_the_one_uploaded_since()
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn a_permanent_delete_reads_no_metadata_from_what_stands_under_the_key_now() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -226,6 +232,7 @@ async fn a_permanent_delete_reads_no_metadata_from_what_stands_under_the_key_now
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn the_key_pattern_and_default_phone_give_ids_when_metadata_does_not() {
     let f = fixture(&[
         (
@@ -262,6 +269,7 @@ async fn the_key_pattern_and_default_phone_give_ids_when_metadata_does_not() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn notification_keys_are_decoded_before_s3_is_asked() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -282,6 +290,7 @@ async fn notification_keys_are_decoded_before_s3_is_asked() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn eventbridge_deletions_of_both_kinds() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -310,6 +319,7 @@ async fn eventbridge_deletions_of_both_kinds() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn retryable_failures_of_a_notification_fail_the_invocation() {
     let f = fixture(&[("MAX_ATTEMPTS", "2")]).await;
     f.bucket("media", true).await;
@@ -361,6 +371,7 @@ async fn retryable_failures_of_a_notification_fail_the_invocation() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn sqs_reports_exactly_the_messages_that_failed_or_could_not_be_read() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -395,6 +406,7 @@ async fn sqs_reports_exactly_the_messages_that_failed_or_could_not_be_read() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn batch_operations_both_schemas() {
     let f = fixture(&[("MAX_ATTEMPTS", "1")]).await;
     f.bucket("media", true).await;
@@ -480,6 +492,7 @@ impl Fixture {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn ids_recorded_as_tags_after_the_upload_are_found_and_metadata_wins() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -515,6 +528,7 @@ async fn ids_recorded_as_tags_after_the_upload_are_found_and_metadata_wins() {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn a_delete_marker_reads_the_tags_of_the_version_it_hid_never_the_one_uploaded_since() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -536,6 +550,7 @@ async fn a_delete_marker_reads_the_tags_of_the_version_it_hid_never_the_one_uplo
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn batch_tasks_read_the_tags_of_their_own_version_whatever_their_bucket_arn() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -559,6 +574,7 @@ async fn batch_tasks_read_the_tags_of_their_own_version_whatever_their_bucket_ar
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn tag_values_that_are_not_valid_ids_fail_as_invalid_input_and_are_never_sent() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -620,6 +636,7 @@ async fn tag_values_that_are_not_valid_ids_fail_as_invalid_input_and_are_never_s
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn eventbridge_keys_delivered_plain_or_percent_encoded_both_find_the_object() {
     let f = fixture(&[]).await;
     f.bucket("media", true).await;
@@ -672,6 +689,7 @@ fn failure_record(payload: &Value) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs moto: run make test"]
 async fn failure_records_redriven_from_the_failure_queue_are_processed() {
     let f = fixture(&[("MAX_ATTEMPTS", "1")]).await;
     f.bucket("media", true).await;
