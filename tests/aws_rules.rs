@@ -29,11 +29,7 @@ const OTHER_PHONE: &str = "phone-number-id-ffffffffffffffffffffffffffffffff";
 /// The function under the template's policy for a bucket the team already has (which may
 /// never have been versioned), deployed for `media` and `plain`.
 async fn rig(name: &str, extra: &[(&str, &str)]) -> Rig {
-    let variant = Variant {
-        existing_bucket: true,
-        sqs_buffer: false,
-    };
-    let policy = iam::function_policy(variant).for_buckets(&["media", "plain"]);
+    let policy = iam::function_policy(Variant::EXISTING).for_buckets(&["media", "plain"]);
     Rig::start(&format!("aws-rules-{name}"), &policy, extra).await
 }
 

@@ -271,30 +271,21 @@ async fn a_created_bucket_notifying_the_function() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto and the SAM CLI: run make test"]
 async fn a_created_bucket_through_the_sqs_buffer() {
-    let variant = Variant {
-        existing_bucket: false,
-        sqs_buffer: true,
-    };
+    let variant = Variant::CREATED_BUFFERED;
     check(variant, "iam-created-sqs").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto and the SAM CLI: run make test"]
 async fn an_existing_bucket_through_eventbridge() {
-    let variant = Variant {
-        existing_bucket: true,
-        sqs_buffer: false,
-    };
+    let variant = Variant::EXISTING;
     check(variant, "iam-existing").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto and the SAM CLI: run make test"]
 async fn an_existing_bucket_through_eventbridge_and_the_sqs_buffer() {
-    let variant = Variant {
-        existing_bucket: true,
-        sqs_buffer: true,
-    };
+    let variant = Variant::EXISTING_BUFFERED;
     check(variant, "iam-existing-sqs").await;
 }
 
@@ -307,9 +298,6 @@ async fn each_s3_action_of_a_created_bucket_is_needed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto and the SAM CLI: run make test"]
 async fn each_s3_action_of_an_existing_bucket_is_needed() {
-    let variant = Variant {
-        existing_bucket: true,
-        sqs_buffer: false,
-    };
+    let variant = Variant::EXISTING;
     check_each_action_is_needed(variant, "iam-existing").await;
 }

@@ -34,6 +34,11 @@ fn block(name: &str) -> String {
     body[..body.find("\n```").unwrap() + 1].to_owned()
 }
 
+/// The README blocks named, one after the other, as one script.
+fn script(blocks: &[&str]) -> String {
+    blocks.iter().map(|name| block(name)).collect()
+}
+
 struct Fixture {
     local: LocalApp,
     /// The folder the README's commands run in, with a photo.jpg to upload.
@@ -110,14 +115,14 @@ impl Fixture {
 
     /// Runs README shell blocks in one bash session, as a user pasting them would.
     fn shell(&self, blocks: &[&str], vars: &[(&str, &str)]) -> String {
-        let script = blocks.iter().map(|name| block(name)).collect::<String>();
+        let script = script(blocks);
         self.run("bash", &["-euo", "pipefail", "-c", &script], vars)
     }
 
     /// Runs README shell blocks as pasted into an interactive shell, which goes on after a
     /// failed command (no `set -e`, no `pipefail`): (whether the last one succeeded, stderr).
     fn try_shell(&self, blocks: &[&str], vars: &[(&str, &str)]) -> (bool, String) {
-        let script = blocks.iter().map(|name| block(name)).collect::<String>();
+        let script = script(blocks);
         let out = self.output("bash", &["-c", &script], vars);
         (
             out.status.success(),

@@ -43,22 +43,23 @@ impl Variant {
         sqs_buffer: false,
     };
 
-    /// Both bucket modes, with the SQS buffer and without.
-    pub const ALL: [Self; 4] = [
-        Self::DEFAULT,
-        Self {
-            existing_bucket: false,
-            sqs_buffer: true,
-        },
-        Self {
-            existing_bucket: true,
-            sqs_buffer: false,
-        },
-        Self {
-            existing_bucket: true,
-            sqs_buffer: true,
-        },
-    ];
+    /// A created bucket notifying the SQS buffer.
+    pub const CREATED_BUFFERED: Self = Self {
+        existing_bucket: false,
+        sqs_buffer: true,
+    };
+
+    /// A bucket the team already has, its deletions through EventBridge to the function.
+    pub const EXISTING: Self = Self {
+        existing_bucket: true,
+        sqs_buffer: false,
+    };
+
+    /// A bucket the team already has, through EventBridge to the SQS buffer.
+    pub const EXISTING_BUFFERED: Self = Self {
+        existing_bucket: true,
+        sqs_buffer: true,
+    };
 
     /// The parameter values that select this variant.
     pub fn params(self) -> Vec<String> {
@@ -175,11 +176,6 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The policy with the media bucket named `bucket`.
-    pub fn for_bucket(&self, bucket: &str) -> Self {
-        self.for_buckets(&[bucket])
-    }
-
     /// The policy as if the template were deployed once for each of `buckets`: each
     /// resource naming the media bucket names each of them.
     pub fn for_buckets(&self, buckets: &[&str]) -> Self {
@@ -304,6 +300,14 @@ fn wildcard(pattern: &str, value: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
+/// Whether the query string (`a=1&b`) has the parameter `name`, with a value or without.
+pub fn has_param(query: &str, name: &str) -> bool {
+    query.split('&').any(|p| {
+        p.strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+    })
+}
+
 /// The IAM actions that S3 asks for a request, as AWS documents them for each operation,
 /// and the resource ARN they are authorized on, or `None` for a request the harness does
 /// not classify. `if_match` is the request's `If-Match` header.
@@ -313,11 +317,7 @@ pub fn s3_actions(
     if_match: Option<&str>,
 ) -> Option<(Vec<String>, String)> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|p| p == name || p.starts_with(&format!("{name}=")))
-    };
+    let has = |name: &str| has_param(query, name);
     let path = path.trim_start_matches('/');
     let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
     let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
@@ -354,11 +354,7 @@ pub fn s3_actions(
 /// parameter it knows wins, so a versioned tag read is `GetObjectVersion`).
 pub fn moto_action(method: &str, target: &str) -> Option<String> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|p| p == name || p.starts_with(&format!("{name}=")))
-    };
+    let has = |name: &str| has_param(query, name);
     let key = path
         .trim_start_matches('/')
         .split_once('/')

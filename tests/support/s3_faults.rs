@@ -25,11 +25,7 @@ pub enum Operation {
 
 fn operation_of(method: &str, target: &str) -> Option<Operation> {
     let query = target.split_once('?').map_or("", |(_, q)| q);
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|p| p == name || p.starts_with(&format!("{name}=")))
-    };
+    let has = |name: &str| super::iam::has_param(query, name);
     match method {
         "GET" if has("notification") => Some(Operation::GetBucketNotificationConfiguration),
         "GET" if has("lifecycle") => Some(Operation::GetBucketLifecycleConfiguration),
@@ -213,13 +209,22 @@ async fn relay(
         });
         let response = match fault {
             Some(status) => error_response(&request.method, status),
-            None => match authorize(&request, &enforcement) {
-                Some(denied) => denied,
-                None => match forward(&request, upstream).await {
-                    Some(bytes) => missing_key_rule(&request, bytes, &enforcement),
-                    None => return,
-                },
-            },
+            None => {
+                let needs = function_needs(&request, &enforcement);
+                let denied = needs
+                    .as_ref()
+                    .and_then(|needs| authorize(&request, needs, &enforcement));
+                match denied {
+                    Some(denied) => denied,
+                    None => match (forward(&request, upstream).await, &needs) {
+                        (Some(bytes), Some(needs)) => {
+                            missing_key_rule(&request, needs, bytes, &enforcement)
+                        }
+                        (Some(bytes), None) => bytes,
+                        (None, _) => return,
+                    },
+                }
+            }
         };
         if write.write_all(&response).await.is_err() {
             return;
@@ -253,32 +258,42 @@ fn signer(request: &super::endpoint::Request) -> Option<&str> {
     credential.split('/').next()
 }
 
-/// For the function's requests: records the actions each needs, and answers 403 where
-/// AWS asks for an action that moto does not check (`iam::moto_action` is the one it
-/// checks) and the policy does not allow it.
+/// What S3 asks of one of the function's requests (`iam::s3_actions`): `None` for a
+/// request of another client, or while no policy is enforced.
+fn function_needs(
+    request: &super::endpoint::Request,
+    enforcement: &Mutex<Option<Enforcement>>,
+) -> Option<(Vec<String>, String)> {
+    let enforcement = enforcement.lock().unwrap();
+    if signer(request) != Some(enforcement.as_ref()?.access_key_id.as_str()) {
+        return None;
+    }
+    let needs =
+        super::iam::s3_actions(&request.method, &request.target, request.header("if-match"));
+    Some(needs.unwrap_or_else(|| {
+        panic!(
+            "the function sent an unclassified S3 request: {} {}",
+            request.method, request.target
+        )
+    }))
+}
+
+/// Records the actions a request of the function needs, and answers 403 where AWS asks
+/// for an action that moto does not check (`iam::moto_action` is the one it checks) and
+/// the policy does not allow it.
 fn authorize(
     request: &super::endpoint::Request,
+    (actions, resource): &(Vec<String>, String),
     enforcement: &Mutex<Option<Enforcement>>,
 ) -> Option<Vec<u8>> {
     let mut enforcement = enforcement.lock().unwrap();
     let e = enforcement.as_mut()?;
-    if signer(request) != Some(e.access_key_id.as_str()) {
-        return None;
-    }
-    let (actions, resource) =
-        super::iam::s3_actions(&request.method, &request.target, request.header("if-match"))
-            .unwrap_or_else(|| {
-                panic!(
-                    "the function sent an unclassified S3 request: {} {}",
-                    request.method, request.target
-                )
-            });
     e.used.extend(actions.iter().cloned());
     let moto_checks = super::iam::moto_action(&request.method, &request.target);
     let denied = actions
         .iter()
         .filter(|a| Some(*a) != moto_checks.as_ref())
-        .find(|a| !e.policy.allows(a, &resource))?;
+        .find(|a| !e.policy.allows(a, resource))?;
     e.denied
         .push(format!("{} {}: {denied}", request.method, request.target));
     Some(error_response(&request.method, 403))
@@ -289,6 +304,7 @@ fn authorize(
 /// function gets, whoever denied it.
 fn missing_key_rule(
     request: &super::endpoint::Request,
+    (actions, resource): &(Vec<String>, String),
     response: Vec<u8>,
     enforcement: &Mutex<Option<Enforcement>>,
 ) -> Vec<u8> {
@@ -296,9 +312,6 @@ fn missing_key_rule(
     let Some(e) = enforcement.as_mut() else {
         return response;
     };
-    if signer(request) != Some(e.access_key_id.as_str()) {
-        return response;
-    }
     if response.starts_with(b"HTTP/1.1 403") {
         e.denied.push(format!(
             "{} {}: denied by moto",
@@ -306,18 +319,10 @@ fn missing_key_rule(
         ));
         return response;
     }
-    let Some((_, resource)) =
-        super::iam::s3_actions(&request.method, &request.target, request.header("if-match"))
-    else {
-        return response;
-    };
-    let query = request.target.split_once('?').map_or("", |(_, q)| q);
-    let tagging = query
-        .split('&')
-        .any(|p| p == "tagging" || p.starts_with("tagging="));
-    let is_object_read = (request.method == "HEAD" || request.method == "GET")
-        && !tagging
-        && resource.trim_start_matches("arn:aws:s3:::").contains('/');
+    // HeadObject and GetObject, of a version or not: the reads whose first action is
+    // s3:GetObject (a tag read's is s3:GetObjectTagging).
+    let is_object_read = matches!(request.method.as_str(), "HEAD" | "GET")
+        && actions.first().map(String::as_str) == Some("s3:GetObject");
     if !is_object_read || !response.starts_with(b"HTTP/1.1 404") {
         return response;
     }
