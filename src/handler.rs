@@ -12,11 +12,9 @@ use thiserror::Error;
 use crate::config::Config;
 use crate::deadline;
 use crate::event::{self, Event, EventError, ObjectItem, WorkItem};
+use crate::protocol;
 use crate::removal;
-use crate::report::{
-    BatchItemFailure, BatchResponse, ItemResult, Outcome, Payload, ResultCode, SqsResponse,
-    TaskResult,
-};
+use crate::report::{ItemResult, Outcome, Payload};
 use crate::resolve::{self, Resolution, Target};
 use crate::storage::{ObjectStore, StoreError};
 use crate::whatsapp::MediaApi;
@@ -148,33 +146,24 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
             for (owner, result) in owners.iter().zip(&results) {
                 failed[*owner] |= result.failed();
             }
-            let batch_item_failures = messages
-                .into_iter()
-                .zip(failed)
-                .filter(|(_, failed)| *failed)
-                .map(|(message, _)| BatchItemFailure {
-                    item_identifier: message.message_id,
-                })
-                .collect();
-            Ok(to_value(SqsResponse {
-                batch_item_failures,
-            }))
+            Ok(to_value(protocol::sqs_response(
+                messages
+                    .into_iter()
+                    .zip(failed)
+                    .filter(|(_, failed)| *failed)
+                    .map(|(message, _)| message.message_id),
+            )))
         }
         Event::Batch(job) => {
             let options = Options::new(&app.config, false, true);
             let (task_ids, items): (Vec<String>, Vec<WorkItem>) =
                 job.tasks.into_iter().map(|t| (t.task_id, t.item)).unzip();
             let results = run(app, items, options, deadline).await;
-            Ok(to_value(BatchResponse {
-                invocation_schema_version: job.schema_version,
-                treat_missing_keys_as: ResultCode::PermanentFailure,
-                invocation_id: job.invocation_id,
-                results: task_ids
-                    .into_iter()
-                    .zip(&results)
-                    .map(|(task_id, result)| TaskResult::new(task_id, result))
-                    .collect(),
-            }))
+            Ok(to_value(protocol::batch_response(
+                job.schema_version,
+                job.invocation_id,
+                task_ids.into_iter().zip(&results),
+            )))
         }
     }
 }

@@ -33,15 +33,7 @@ async fn rig(name: &str, extra: &[(&str, &str)]) -> Rig {
     Rig::start(&format!("aws-rules-{name}"), &policy, extra).await
 }
 
-fn s3_record(event_name: &str, bucket: &str, key: &str, version_id: Option<&str>) -> Value {
-    let mut object = json!({"key": key, "sequencer": "0062E99A88DC407460"});
-    if let Some(v) = version_id {
-        object["versionId"] = json!(v);
-    }
-    json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
-        "eventName": event_name,
-        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket}, "object": object}}]})
-}
+use support::s3_notification as s3_record;
 
 fn eventbridge(deletion_type: &str, bucket: &str, key: &str, version_id: &str) -> Value {
     json!({"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103",
@@ -385,8 +377,7 @@ async fn every_failure_of_an_asynchronous_event_fails_the_invocation() {
         "denied.jpg",
         Some(&marker),
     );
-    let sns = json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
-        "Sns": {"Type": "Notification", "Message": notification.to_string()}}]});
+    let sns = support::sns_event(&notification.to_string());
     let events = [
         notification.clone(),
         sns,

@@ -122,6 +122,20 @@ async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
     ] {
         assert_eq!(error_type(invalid), "InvalidEvent", "{invalid}");
     }
+    // A notification record of the wrong shape fails as an item, and the message names the
+    // field by its path; the invocation fails, so Lambda retries it and then keeps it.
+    for (prefix, field) in [
+        ("12-", "Records[0].s3.object.key"),
+        ("16-", "Records[0].Sns.Message is not"),
+        ("17-", "Records[0].Sns.Message: invalid type"),
+    ] {
+        assert_eq!(error_type(prefix), "ItemsFailed", "{prefix}");
+        let Answer::Error(e) = answer(prefix) else {
+            unreachable!()
+        };
+        let message = e["errorMessage"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{prefix}: {message}");
+    }
     // Known shapes with bad items: the items fail as InvalidInput, and nothing is sent.
     let crlf = response("24-");
     for result in crlf["results"].as_array().unwrap() {

@@ -66,9 +66,12 @@ fn failure_logged(log: &Path, media_id: &str) -> Value {
 }
 
 fn marker_event(bucket: &str, key: &str, marker: &str) -> Value {
-    json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": support::REGION,
-        "eventName": "ObjectRemoved:DeleteMarkerCreated",
-        "s3": {"bucket": {"name": bucket}, "object": {"key": key, "versionId": marker}}}]})
+    support::s3_notification(
+        "ObjectRemoved:DeleteMarkerCreated",
+        bucket,
+        key,
+        Some(marker),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

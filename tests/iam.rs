@@ -53,10 +53,12 @@ fn marker_event(variant: Variant, bucket: &str, key: &str, marker: &str) -> Valu
                           "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012",
                           "reason": "DeleteObject", "deletion-type": "Delete Marker Created"}})
     } else {
-        json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
-            "eventTime": "2026-12-01T00:00:00.000Z", "eventName": "ObjectRemoved:DeleteMarkerCreated",
-            "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
-                   "object": {"key": key, "versionId": marker, "sequencer": "0062E99A88DC407460"}}}]})
+        support::s3_notification(
+            "ObjectRemoved:DeleteMarkerCreated",
+            bucket,
+            key,
+            Some(marker),
+        )
     };
     if !variant.sqs_buffer {
         return event;

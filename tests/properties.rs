@@ -96,15 +96,24 @@ proptest! {
     /// S3 notifications yield one item per record, each decoded or invalid: never lost.
     #[test]
     fn every_s3_record_becomes_an_item(keys in prop::collection::vec(".{0,30}", 1..10)) {
-        let records: Vec<Value> = keys.iter().map(|k| json!({
-            "eventSource": "aws:s3", "eventName": "ObjectRemoved:Delete",
-            "s3": {"bucket": {"name": "b"}, "object": {"key": k}}
-        })).collect();
+        let records: Vec<Value> = keys
+            .iter()
+            .map(|k| json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-11-25T10:00:00.000Z", "eventName": "ObjectRemoved:Delete",
+                "userIdentity": {"principalId": "AWS:AROAEXAMPLE:janitor"},
+                "requestParameters": {"sourceIPAddress": "203.0.113.10"}, "responseElements": {},
+                "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "b"}, "object": {"key": k}}
+            }))
+            .collect();
         match event::recognise(&json!({ "Records": records })) {
             Ok(Event::Notification(items)) => {
                 prop_assert_eq!(items.len(), keys.len());
-                for item in items {
-                    prop_assert!(matches!(item, WorkItem::Object(_) | WorkItem::Invalid(_)));
+                for (item, key) in items.iter().zip(&keys) {
+                    match decode_key(key) {
+                        Ok(decoded) => prop_assert!(matches!(item, WorkItem::Object(o) if o.object.key == decoded), "{item:?}"),
+                        Err(_) => prop_assert!(matches!(item, WorkItem::Invalid(_)), "{item:?}"),
+                    }
                 }
             }
             other => prop_assert!(false, "not a notification: {other:?}"),

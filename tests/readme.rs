@@ -170,12 +170,12 @@ impl Fixture {
     async fn delete_and_notify(&self, bucket: &str, key: &str) -> Value {
         let marker = self.delete(bucket, key).await.expect("a delete marker");
         let encoded_key = key.replace(' ', "+");
-        let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
-            "awsRegion": REGION, "eventTime": "2026-11-25T10:00:00.000Z",
-            "eventName": "ObjectRemoved:DeleteMarkerCreated",
-            "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket},
-                   "object": {"key": encoded_key, "versionId": marker,
-                              "sequencer": "0062E99A88DC407460"}}}]});
+        let event = support::s3_notification(
+            "ObjectRemoved:DeleteMarkerCreated",
+            bucket,
+            &encoded_key,
+            Some(&marker),
+        );
         self.invoke(event).await.unwrap()
     }
 }

@@ -59,16 +59,7 @@ impl Fixture {
     }
 }
 
-fn s3_record(event_name: &str, bucket: &str, encoded_key: &str, version_id: Option<&str>) -> Value {
-    let mut object = json!({"key": encoded_key, "size": 4, "sequencer": "0062E99A88DC407460"});
-    if let Some(v) = version_id {
-        object["versionId"] = json!(v);
-    }
-    json!({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
-           "eventTime": "2026-11-25T10:00:00.000Z", "eventName": event_name,
-           "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
-                  "object": object}})
-}
+use support::s3_record;
 
 #[tokio::test]
 #[ignore = "needs moto: run make test"]
@@ -276,10 +267,11 @@ async fn notification_keys_are_decoded_before_s3_is_asked() {
     f.put("media", "in/café photo+1.jpg", Some("unicode1"))
         .await;
     let marker = f.delete("media", "in/café photo+1.jpg").await.unwrap();
-    let sns_wrapped = json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
-        "Sns": {"Type": "Notification", "Subject": "Amazon S3 Notification",
-                "Message": json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media",
-                    "in/caf%C3%A9+photo%2B1.jpg", Some(&marker))]}).to_string()}}]});
+    let sns_wrapped = support::sns_event(
+        &json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media",
+            "in/caf%C3%A9+photo%2B1.jpg", Some(&marker))]})
+        .to_string(),
+    );
     let payload = f.invoke(sns_wrapped).await.unwrap();
     assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
     assert_eq!(

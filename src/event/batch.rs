@@ -1,9 +1,11 @@
 //! S3 Batch Operations invocations, schemas 1.0 (`s3BucketArn`) and 2.0 (`s3Bucket`).
 //! Task keys are URL-encoded as in the job's manifest and are decoded here, once.
 
+use aws_lambda_events::event::s3::batch_job::S3BatchJobTask;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{decode_key, json_type, str_at, EventError, Metadata, ObjectItem, ObjectRef, WorkItem};
+use super::{decode_key, typed, EventError, Metadata, ObjectItem, ObjectRef, WorkItem};
 
 /// A Batch Operations invocation, reduced to its tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,74 +27,116 @@ pub struct Task {
     pub item: WorkItem,
 }
 
+/// The invocation around its tasks. Its tasks are read one by one (as
+/// [`S3BatchJobTask`] or [`TaskV2`]), so that one malformed task fails only itself:
+/// aws_lambda_events' `S3BatchJobEvent` reads them all or none.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    invocation_schema_version: String,
+    #[serde(default)]
+    invocation_id: String,
+    tasks: Vec<Value>,
+}
+
+/// A task of schema 2.0. aws_lambda_events has only schema 1.0's task, which names its
+/// bucket by `s3BucketArn`; 2.0 names it by `s3Bucket`. (2.0's `job.userArguments` is not
+/// read: the function takes no arguments from a job.)
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskV2 {
+    task_id: Option<String>,
+    s3_bucket: Option<String>,
+    s3_key: Option<String>,
+    s3_version_id: Option<String>,
+}
+
 /// Whether the object is a Batch Operations invocation.
 pub(crate) fn matches(map: &Map<String, Value>) -> bool {
     map.contains_key("invocationSchemaVersion") && map.contains_key("tasks")
 }
 
-/// Reads the job. An unknown schema version or a job without tasks fails the invocation:
-/// no valid response could be built for it.
-pub(crate) fn parse(map: &Map<String, Value>) -> Result<BatchJob, EventError> {
-    let schema_version = match map.get("invocationSchemaVersion") {
-        Some(Value::String(v)) if v == "1.0" || v == "2.0" => v.clone(),
+/// Reads the job. An unknown schema version or a job without a list of tasks fails the
+/// invocation: no valid response could be built for it.
+pub(crate) fn parse(event: &Value) -> Result<BatchJob, EventError> {
+    let invocation: Invocation = typed(event, "the S3 Batch Operations job", "")
+        .map_err(|found| EventError::Unrecognised { found })?;
+    let v2 = match invocation.invocation_schema_version.as_str() {
+        "1.0" => false,
+        "2.0" => true,
         other => {
             return Err(EventError::Unrecognised {
-                found: format!(
-                    "an S3 Batch Operations job with invocationSchemaVersion {}",
-                    other.map_or("missing".into(), |v| v.to_string())
-                ),
+                found: format!("an S3 Batch Operations job with invocationSchemaVersion {other:?}"),
             })
         }
     };
-    let Some(Value::Array(tasks)) = map.get("tasks") else {
-        return Err(EventError::BadOption {
-            field: "tasks",
-            expected: "an array",
-            found: map.get("tasks").map_or("nothing", json_type),
-        });
-    };
+    let tasks = invocation
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(index, task)| read_task(task, &format!("tasks[{index}]"), v2))
+        .collect();
     Ok(BatchJob {
-        invocation_id: map
-            .get("invocationId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        schema_version,
-        tasks: tasks
-            .iter()
-            .map(|task| Task {
-                task_id: str_at(task, &["taskId"]).unwrap_or_default().to_owned(),
-                item: task_item(task),
-            })
-            .collect(),
+        invocation_id: invocation.invocation_id,
+        schema_version: invocation.invocation_schema_version,
+        tasks,
     })
 }
 
-fn task_item(task: &Value) -> WorkItem {
-    let bucket = match (str_at(task, &["s3Bucket"]), str_at(task, &["s3BucketArn"])) {
-        (Some(bucket), _) => Ok(bucket),
-        (None, Some(arn)) => bucket_of_arn(arn),
-        (None, None) => Err("the task has neither s3Bucket nor s3BucketArn".to_owned()),
+/// The id of a task that cannot be read, so that its result still names it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskId {
+    task_id: Option<String>,
+}
+
+fn read_task(value: &Value, at: &str, v2: bool) -> Task {
+    let task = if v2 {
+        typed::<TaskV2>(value, "the task", at).map(|task| {
+            let bucket = task
+                .s3_bucket
+                .ok_or_else(|| "the task has no s3Bucket".to_owned());
+            (task.task_id, bucket, task.s3_key, task.s3_version_id)
+        })
+    } else {
+        typed::<S3BatchJobTask>(value, "the task", at).map(|task| {
+            let bucket = match task.s3_bucket_arn.as_deref() {
+                Some(arn) => bucket_of_arn(arn).map(str::to_owned),
+                None => Err("the task has no s3BucketArn".to_owned()),
+            };
+            (task.task_id, bucket, task.s3_key, task.s3_version_id)
+        })
     };
-    let bucket = match bucket {
-        Ok(bucket) => bucket,
-        Err(problem) => return WorkItem::invalid(None, problem),
+    let (task_id, bucket, raw_key, version_id) = match task {
+        Ok(fields) => fields,
+        Err(problem) => {
+            return Task {
+                task_id: typed::<TaskId>(value, "", "")
+                    .ok()
+                    .and_then(|id| id.task_id)
+                    .unwrap_or_default(),
+                item: WorkItem::invalid(None, problem),
+            }
+        }
     };
-    let Some(raw_key) = str_at(task, &["s3Key"]) else {
-        return WorkItem::invalid(None, "the task has no s3Key");
+    let item = match (bucket, raw_key) {
+        (Err(problem), _) => WorkItem::invalid(None, problem),
+        (Ok(_), None) => WorkItem::invalid(None, "the task has no s3Key"),
+        (Ok(bucket), Some(raw_key)) => match decode_key(&raw_key) {
+            Ok(key) => WorkItem::Object(ObjectItem::new(
+                ObjectRef {
+                    bucket,
+                    key,
+                    version_id: version_id.filter(|v| !v.is_empty()),
+                },
+                Metadata::Current,
+            )),
+            Err(problem) => WorkItem::invalid(None, problem),
+        },
     };
-    match decode_key(raw_key) {
-        Ok(key) => WorkItem::Object(ObjectItem::new(
-            ObjectRef {
-                bucket: bucket.to_owned(),
-                key,
-                version_id: str_at(task, &["s3VersionId"])
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned),
-            },
-            Metadata::Current,
-        )),
-        Err(problem) => WorkItem::invalid(None, problem),
+    Task {
+        task_id: task_id.unwrap_or_default(),
+        item,
     }
 }
 
@@ -119,7 +163,7 @@ mod tests {
         let v1 = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
             "tasks": [{"taskId": "t1", "s3Key": "in/photo+1.jpg", "s3VersionId": "v1",
                        "s3BucketArn": "arn:aws:s3:::media"}]});
-        let job = parse(v1.as_object().unwrap()).unwrap();
+        let job = parse(&v1).unwrap();
         assert_eq!(job.invocation_id, "inv");
         assert!(matches!(&job.tasks[0].item, WorkItem::Object(o)
             if o.object.bucket == "media" && o.object.key == "in/photo 1.jpg"
@@ -129,7 +173,7 @@ mod tests {
             "job": {"id": "j", "userArguments": {"k": "v"}},
             "tasks": [{"taskId": "t1", "s3Key": "caf%C3%A9.jpg", "s3VersionId": null, "s3Bucket": "media"},
                       {"taskId": "t2", "s3Key": "bad%zz", "s3Bucket": "media"}]});
-        let job = parse(v2.as_object().unwrap()).unwrap();
+        let job = parse(&v2).unwrap();
         assert!(
             matches!(&job.tasks[0].item, WorkItem::Object(o) if o.object.key == "café.jpg" && o.object.version_id.is_none())
         );
@@ -162,7 +206,7 @@ mod tests {
             "tasks": [{"taskId": "t", "s3Key": "a.jpg", "s3VersionId": null,
                        "s3BucketArn": "arn:aws:s3:us-east-1:123456789012:bucket"},
                       {"taskId": "u", "s3BucketArn": "arn:aws:s3:::bucket"}]});
-        let job = parse(job.as_object().unwrap()).unwrap();
+        let job = parse(&job).unwrap();
         assert!(matches!(&job.tasks[0].item, WorkItem::Object(o) if o.object.bucket == "bucket"));
         assert!(
             matches!(&job.tasks[1].item, WorkItem::Invalid(e) if e.problem == "the task has no s3Key")
@@ -172,6 +216,6 @@ mod tests {
     #[test]
     fn unknown_schema_versions_fail_the_invocation() {
         let v3 = json!({"invocationSchemaVersion": "3.0", "tasks": []});
-        assert!(parse(v3.as_object().unwrap()).is_err());
+        assert!(parse(&v3).is_err());
     }
 }

@@ -2,9 +2,34 @@
 //! documents no encoding for them. Their percent-decoded form rides along, for the case
 //! where the delivered key names nothing and the decoded one does.
 
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{str_at, Metadata, ObjectItem, ObjectRef, WorkItem};
+use super::{typed, Metadata, ObjectItem, ObjectRef, WorkItem};
+
+/// The `detail` of S3's EventBridge events, as far as the function reads it. The crate
+/// types the envelope only, and leaves the detail of each source to its user.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct ObjectDetail {
+    bucket: DetailBucket,
+    object: DetailObject,
+    /// `Object Deleted` only: `Permanently Deleted` or `Delete Marker Created`.
+    deletion_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct DetailBucket {
+    name: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct DetailObject {
+    key: String,
+    version_id: Option<String>,
+}
 
 /// Whether the object is an EventBridge event from S3.
 pub(crate) fn matches(map: &Map<String, Value>) -> bool {
@@ -13,22 +38,16 @@ pub(crate) fn matches(map: &Map<String, Value>) -> bool {
 
 /// The event's one work item.
 pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
-    let detail_type = str_at(value, &["detail-type"]).unwrap_or_default();
-    let (Some(bucket), Some(key)) = (
-        str_at(value, &["detail", "bucket", "name"]),
-        str_at(value, &["detail", "object", "key"]),
-    ) else {
-        return vec![WorkItem::invalid(
-            None,
-            "the EventBridge event lacks detail.bucket.name or detail.object.key",
-        )];
+    let event = match typed::<EventBridgeEvent<ObjectDetail>>(value, "the EventBridge event", "") {
+        Ok(event) => event,
+        Err(problem) => return vec![WorkItem::invalid(None, problem)],
     };
+    let detail_type = event.detail_type;
+    let detail = event.detail;
     let object = ObjectRef {
-        bucket: bucket.to_owned(),
-        key: key.to_owned(),
-        version_id: str_at(value, &["detail", "object", "version-id"])
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
+        bucket: detail.bucket.name,
+        key: detail.object.key,
+        version_id: detail.object.version_id.filter(|v| !v.is_empty()),
     };
     if detail_type != "Object Deleted" {
         return vec![WorkItem::Skipped {
@@ -36,7 +55,7 @@ pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
             reason: format!("EventBridge \"{detail_type}\" is not a deletion"),
         }];
     }
-    let item = match str_at(value, &["detail", "deletion-type"]) {
+    let item = match detail.deletion_type.as_deref() {
         // Nothing is read for a permanent delete, so nothing could prove which form of
         // the key was the object: the key pattern sees the key as delivered, never a guess.
         // Its decoded form rides along all the same: the key pattern must not act while

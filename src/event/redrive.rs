@@ -3,9 +3,26 @@
 //! `responseContext`, `responsePayload`). The function takes them in SQS messages from the
 //! failure queue and processes the original event as if it had arrived directly.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{eventbridge, s3, str_at};
+use super::{eventbridge, s3, typed};
+
+/// A Lambda on-failure record, as far as the function reads it. aws_lambda_events has no
+/// type for these: Lambda writes them to a failure destination, not to a function.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FailureRecord {
+    request_context: RequestContext,
+    /// The original event: JSON, or a string when the event was not JSON.
+    request_payload: Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct RequestContext {
+    /// Why the invocation failed: `RetriesExhausted`, `EventAgeExceeded`, ...
+    condition: Option<String>,
+}
 
 /// Whether the object is an on-failure record.
 pub(crate) fn matches(map: &Map<String, Value>) -> bool {
@@ -18,17 +35,18 @@ pub(crate) fn matches(map: &Map<String, Value>) -> bool {
 /// object. A custom or Batch Operations event would delete S3 objects after its media and
 /// report to its caller: it must be invoked again directly, and is refused here rather
 /// than half done.
-pub(crate) fn original_event(map: &Map<String, Value>) -> Result<Value, String> {
-    let condition = map
-        .get("requestContext")
-        .and_then(|context| str_at(context, &["condition"]))
+pub(crate) fn original_event(record: &Value) -> Result<Value, String> {
+    let record: FailureRecord = typed(record, "the failure record", "")?;
+    let condition = record
+        .request_context
+        .condition
+        .as_deref()
         .unwrap_or("unknown");
-    let payload = match map.get("requestPayload") {
+    let payload = match record.request_payload {
         // A payload that was not JSON arrives as a string.
-        Some(Value::String(text)) => serde_json::from_str(text)
+        Value::String(text) => serde_json::from_str(&text)
             .map_err(|e| format!("the failure record's requestPayload is not JSON: {e}"))?,
-        Some(payload) => payload.clone(),
-        None => return Err("the failure record has no requestPayload".into()),
+        payload => payload,
     };
     match &payload {
         Value::Object(inner) if s3::matches(inner) || eventbridge::matches(inner) => Ok(payload),
@@ -46,7 +64,7 @@ mod tests {
 
     use super::*;
 
-    fn record(payload: Value) -> Map<String, Value> {
+    fn record(payload: Value) -> Value {
         json!({"version": "1.0", "timestamp": "2026-11-25T10:00:00.000Z",
                "requestContext": {"requestId": "r1", "condition": "RetriesExhausted",
                                   "approximateInvokeCount": 3,
@@ -55,9 +73,6 @@ mod tests {
                "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
                                    "functionError": "Unhandled"},
                "responsePayload": {"errorType": "ItemsFailed", "errorMessage": "1 of 1 items failed (1 may succeed if retried): ..."}})
-        .as_object()
-        .unwrap()
-        .clone()
     }
 
     #[test]
@@ -67,9 +82,9 @@ mod tests {
         let eventbridge =
             json!({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {}});
         for event in [s3, eventbridge] {
-            let map = record(event.clone());
-            assert!(matches(&map));
-            assert_eq!(original_event(&map), Ok(event));
+            let record = record(event.clone());
+            assert!(matches(record.as_object().unwrap()));
+            assert_eq!(original_event(&record), Ok(event));
         }
         let string_payload = record(json!(
             json!({"source": "aws.s3", "detail-type": "x"}).to_string()

@@ -3,86 +3,87 @@
 //! Keys in notification records are form-URL-encoded (`+` is a space) and are decoded here,
 //! once. Only deletions are work; `s3:TestEvent`, `ObjectCreated:*` and the rest are skipped.
 
+use aws_lambda_events::event::s3::S3EventRecord;
+use aws_lambda_events::event::sns::SnsRecord;
 use serde_json::{Map, Value};
 
-use super::{decode_key, str_at, Metadata, ObjectItem, ObjectRef, WorkItem};
+use super::{decode_key, record_source, typed, Metadata, ObjectItem, ObjectRef, Records, WorkItem};
 
 /// Whether the object is an S3 notification (or SNS carrying one), or S3's test event.
 pub(crate) fn matches(map: &Map<String, Value>) -> bool {
     is_test_event(map)
-        || first_record_source(map).is_some_and(|source| source == "aws:s3" || source == "aws:sns")
+        || map
+            .get("Records")
+            .and_then(Value::as_array)
+            .and_then(|records| records.first())
+            .and_then(record_source)
+            .is_some_and(|source| source == "aws:s3" || source == "aws:sns")
 }
 
 fn is_test_event(map: &Map<String, Value>) -> bool {
     map.get("Event").and_then(Value::as_str) == Some("s3:TestEvent")
 }
 
-fn first_record_source(map: &Map<String, Value>) -> Option<&str> {
-    let record = map.get("Records")?.as_array()?.first()?;
-    record
-        .get("eventSource")
-        .or_else(|| record.get("EventSource"))?
-        .as_str()
-}
-
 /// One work item per record (several for an SNS message that carries several records).
-pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
-    if value.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+/// `at` is where the notification sits in the event (empty at the top).
+pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
+    if value.as_object().is_some_and(is_test_event) {
         return vec![WorkItem::Skipped {
             object: None,
             reason: "s3:TestEvent: S3 checking the notification configuration".into(),
         }];
     }
-    let Some(records) = value.get("Records").and_then(Value::as_array) else {
-        return vec![WorkItem::invalid(
-            None,
-            "the notification has no \"Records\" array",
-        )];
+    let records = match typed::<Records>(value, "the notification", at) {
+        Ok(envelope) => envelope.records,
+        Err(problem) => return vec![WorkItem::invalid(None, problem)],
     };
-    records.iter().flat_map(record_items).collect()
+    records
+        .iter()
+        .enumerate()
+        .flat_map(|(index, record)| record_items(record, &format!("{at}Records[{index}]")))
+        .collect()
 }
 
-fn record_items(record: &Value) -> Vec<WorkItem> {
-    let source = str_at(record, &["eventSource"]).or_else(|| str_at(record, &["EventSource"]));
-    match source {
-        Some("aws:s3") => vec![s3_record(record)],
-        Some("aws:sns") => match str_at(record, &["Sns", "Message"]) {
-            Some(message) => match serde_json::from_str::<Value>(message) {
-                Ok(inner) if inner.is_object() => parse(&inner),
+fn record_items(record: &Value, at: &str) -> Vec<WorkItem> {
+    match record_source(record) {
+        Some("aws:s3") => vec![match typed::<S3EventRecord>(record, "the S3 record", at) {
+            Ok(record) => s3_record(record),
+            Err(problem) => WorkItem::invalid(None, problem),
+        }],
+        Some("aws:sns") => match typed::<SnsRecord>(record, "the SNS record", at) {
+            Ok(record) => match serde_json::from_str::<Value>(&record.sns.message) {
+                Ok(inner) if inner.is_object() => parse(&inner, &format!("{at}.Sns.Message.")),
                 _ => vec![WorkItem::invalid(
                     None,
-                    "the SNS message is not an S3 event notification (JSON)",
+                    format!("{at}.Sns.Message is not an S3 event notification (JSON)"),
                 )],
             },
-            None => vec![WorkItem::invalid(None, "the SNS record has no Sns.Message")],
+            Err(problem) => vec![WorkItem::invalid(None, problem)],
         },
         other => vec![WorkItem::invalid(
             None,
-            format!("a record with eventSource {other:?} in an S3 notification"),
+            format!("{at} has eventSource {other:?} in an S3 notification"),
         )],
     }
 }
 
-fn s3_record(record: &Value) -> WorkItem {
-    let event_name = str_at(record, &["eventName"]).unwrap_or_default();
-    let (Some(bucket), Some(raw_key)) = (
-        str_at(record, &["s3", "bucket", "name"]),
-        str_at(record, &["s3", "object", "key"]),
-    ) else {
+fn s3_record(record: S3EventRecord) -> WorkItem {
+    let event_name = record.event_name.unwrap_or_default();
+    // The key as S3 sends it, form-URL-encoded, decoded here once. The crate's
+    // `urlDecodedKey` is not a field S3 sends, so it is never read.
+    let (Some(bucket), Some(raw_key)) = (record.s3.bucket.name, record.s3.object.key) else {
         return WorkItem::invalid(None, "the S3 record lacks s3.bucket.name or s3.object.key");
     };
-    let key = match decode_key(raw_key) {
+    let key = match decode_key(&raw_key) {
         Ok(key) => key,
         Err(problem) => return WorkItem::invalid(None, problem),
     };
     let object = ObjectRef {
-        bucket: bucket.to_owned(),
+        bucket,
         key,
-        version_id: str_at(record, &["s3", "object", "versionId"])
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned),
+        version_id: record.s3.object.version_id.filter(|v| !v.is_empty()),
     };
-    let metadata = match event_name {
+    let metadata = match event_name.as_str() {
         "ObjectRemoved:Delete" | "LifecycleExpiration:Delete" => Metadata::Gone,
         "ObjectRemoved:DeleteMarkerCreated" | "LifecycleExpiration:DeleteMarkerCreated" => {
             if object.version_id.is_none() {
@@ -108,27 +109,26 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::event::fixtures::{s3_record, sns_record};
 
     fn record(event_name: &str, key: &str, version_id: Option<&str>) -> Value {
-        let mut object = json!({"key": key, "size": 1024, "sequencer": "0A1B2C3D4E5F678901"});
-        if let Some(v) = version_id {
-            object["versionId"] = json!(v);
-        }
-        json!({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-               "eventName": event_name, "s3": {"bucket": {"name": "media"}, "object": object}})
+        s3_record(event_name, "media", key, version_id)
     }
 
     #[test]
     fn deletions_by_kind() {
-        let items = parse(&json!({"Records": [
-            record("ObjectRemoved:Delete", "in/photo+1.jpg", Some("v1")),
-            record("ObjectRemoved:DeleteMarkerCreated", "caf%C3%A9.jpg", Some("m1")),
-            record("LifecycleExpiration:Delete", "a.jpg", None),
-            record("LifecycleExpiration:DeleteMarkerCreated", "b.jpg", Some("m2")),
-            record("ObjectCreated:Put", "c.jpg", None),
-            record("ObjectRemoved:DeleteMarkerCreated", "d.jpg", None),
-            record("ObjectRemoved:Delete", "100%.jpg", None),
-        ]}));
+        let items = parse(
+            &json!({"Records": [
+                record("ObjectRemoved:Delete", "in/photo+1.jpg", Some("v1")),
+                record("ObjectRemoved:DeleteMarkerCreated", "caf%C3%A9.jpg", Some("m1")),
+                record("LifecycleExpiration:Delete", "a.jpg", None),
+                record("LifecycleExpiration:DeleteMarkerCreated", "b.jpg", Some("m2")),
+                record("ObjectCreated:Put", "c.jpg", None),
+                record("ObjectRemoved:DeleteMarkerCreated", "d.jpg", None),
+                record("ObjectRemoved:Delete", "100%.jpg", None),
+            ]}),
+            "",
+        );
         let metadata: Vec<Option<Metadata>> = items
             .iter()
             .map(|i| match i {
@@ -166,19 +166,69 @@ mod tests {
     #[test]
     fn sns_wrapped_notifications_and_test_events() {
         let inner = json!({"Records": [record("ObjectRemoved:Delete", "x.jpg", None)]});
-        let sns = json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
-            "Sns": {"Type": "Notification", "Message": inner.to_string()}}]});
+        let sns = json!({"Records": [sns_record(&inner.to_string())]});
         let map = sns.as_object().unwrap();
         assert!(matches(map));
-        let items = parse(&sns);
+        let items = parse(&sns, "");
         assert!(matches!(&items[..], [WorkItem::Object(o)] if o.object.key == "x.jpg"));
 
         let test = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "media"});
         assert!(matches(test.as_object().unwrap()));
-        assert!(matches!(&parse(&test)[..], [WorkItem::Skipped { .. }]));
+        assert!(matches!(&parse(&test, "")[..], [WorkItem::Skipped { .. }]));
 
-        let garbage =
-            json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "not json"}}]});
-        assert!(matches!(&parse(&garbage)[..], [WorkItem::Invalid(_)]));
+        let garbage = json!({"Records": [sns_record("not json")]});
+        assert!(
+            matches!(&parse(&garbage, "")[..], [WorkItem::Invalid(i)] if i.problem == "Records[0].Sns.Message is not an S3 event notification (JSON)")
+        );
+    }
+
+    #[test]
+    fn each_record_is_read_on_its_own_and_a_bad_one_names_its_field() {
+        let mut bad_key = record("ObjectRemoved:Delete", "k.jpg", None);
+        bad_key["s3"]["object"]["key"] = json!(5);
+        let mut no_time = record("ObjectRemoved:Delete", "k.jpg", None);
+        no_time.as_object_mut().unwrap().remove("eventTime");
+        let inner = json!({"Records": [bad_key.clone()]});
+        let items = parse(
+            &json!({"Records": [record("ObjectRemoved:Delete", "good.jpg", None), bad_key, no_time,
+                                sns_record(&inner.to_string())]}),
+            "",
+        );
+        assert!(matches!(&items[0], WorkItem::Object(o) if o.object.key == "good.jpg"));
+        let problems: Vec<&str> = items[1..]
+            .iter()
+            .map(|item| match item {
+                WorkItem::Invalid(i) => i.problem.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert!(problems[0].starts_with("the S3 record cannot be read at Records[1].s3.object.key: invalid type: integer `5`"), "{}", problems[0]);
+        assert!(
+            problems[1].starts_with(
+                "the S3 record cannot be read at Records[2]: missing field `eventTime`"
+            ),
+            "{}",
+            problems[1]
+        );
+        assert!(
+            problems[2].starts_with(
+                "the S3 record cannot be read at Records[3].Sns.Message.Records[0].s3.object.key"
+            ),
+            "{}",
+            problems[2]
+        );
+    }
+
+    #[test]
+    fn the_key_is_the_one_s3_sends_decoded_once_never_url_decoded_key() {
+        // `urlDecodedKey` is a field of the crate's type, not of S3's notification: a record
+        // that carries one anyway must not change which object is named.
+        let mut forged = record("ObjectRemoved:Delete", "in/a%2Bb+c.jpg", None);
+        forged["s3"]["object"]["urlDecodedKey"] = json!("other/object.jpg");
+        let items = parse(&json!({"Records": [forged]}), "");
+        assert!(
+            matches!(&items[..], [WorkItem::Object(o)] if o.object.key == "in/a+b c.jpg"),
+            "{items:?}"
+        );
     }
 }

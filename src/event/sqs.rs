@@ -2,9 +2,12 @@
 //! EventBridge events routed to the queue), or Lambda on-failure records from the failure
 //! queue that carry either (a redrive).
 
+use aws_lambda_events::event::sns::SnsMessage;
+use aws_lambda_events::event::sqs::SqsMessage;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{eventbridge, redrive, s3, str_at, WorkItem};
+use super::{eventbridge, record_source, redrive, s3, typed, Records, WorkItem};
 
 /// One SQS message and its work, or why its body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,31 +18,48 @@ pub struct Message {
     pub items: Result<Vec<WorkItem>, String>,
 }
 
+/// The id of a message that cannot be read as an [`SqsMessage`], so that it can still be
+/// reported for retry.
+#[derive(Deserialize)]
+struct MessageId {
+    #[serde(rename = "messageId")]
+    message_id: Option<String>,
+}
+
 /// Whether the object is an SQS event.
 pub(crate) fn matches(map: &Map<String, Value>) -> bool {
     map.get("Records")
         .and_then(Value::as_array)
         .and_then(|records| records.first())
-        .and_then(|record| str_at(record, &["eventSource"]))
+        .and_then(record_source)
         == Some("aws:sqs")
 }
 
 /// The messages of the event, in order.
-pub(crate) fn parse(map: &Map<String, Value>) -> Vec<Message> {
-    let records = map
-        .get("Records")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
+pub(crate) fn parse(event: &Value) -> Vec<Message> {
+    let records = typed::<Records>(event, "the SQS event", "")
+        .map(|envelope| envelope.records)
         .unwrap_or_default();
     records
         .iter()
-        .map(|record| Message {
-            message_id: str_at(record, &["messageId"])
-                .unwrap_or_default()
-                .to_owned(),
-            items: str_at(record, &["body"])
-                .ok_or_else(|| "the message has no body".to_owned())
-                .and_then(body_items),
+        .enumerate()
+        .map(|(index, record)| {
+            match typed::<SqsMessage>(record, "the SQS message", &format!("Records[{index}]")) {
+                Ok(message) => Message {
+                    message_id: message.message_id.unwrap_or_default(),
+                    items: message
+                        .body
+                        .ok_or_else(|| "the message has no body".to_owned())
+                        .and_then(|body| body_items(&body)),
+                },
+                Err(problem) => Message {
+                    message_id: typed::<MessageId>(record, "", "")
+                        .ok()
+                        .and_then(|id| id.message_id)
+                        .unwrap_or_default(),
+                    items: Err(problem),
+                },
+            }
         })
         .collect()
 }
@@ -49,18 +69,18 @@ fn body_items(body: &str) -> Result<Vec<WorkItem>, String> {
         serde_json::from_str(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     // An SNS subscription without raw delivery wraps the notification in an envelope.
     if value.get("Type").and_then(Value::as_str) == Some("Notification") {
-        let message = str_at(&value, &["Message"]).ok_or("the SNS envelope has no Message")?;
-        value = serde_json::from_str(message)
+        let envelope: SnsMessage = typed(&value, "the SNS envelope", "body")?;
+        value = serde_json::from_str(&envelope.message)
             .map_err(|e| format!("the SNS message is not JSON: {e}"))?;
     }
-    if let Some(record) = value.as_object().filter(|map| redrive::matches(map)) {
-        value = redrive::original_event(record)?;
+    if value.as_object().is_some_and(redrive::matches) {
+        value = redrive::original_event(&value)?;
     }
     let Value::Object(map) = &value else {
         return Err("the body is not a JSON object".into());
     };
     if s3::matches(map) {
-        Ok(s3::parse(&value))
+        Ok(s3::parse(&value, ""))
     } else if eventbridge::matches(map) {
         Ok(eventbridge::parse(&value))
     } else {
@@ -73,12 +93,12 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::event::fixtures::{s3_record, sns_envelope};
 
     #[test]
     fn bodies_of_every_kind() {
-        let s3 = json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectRemoved:Delete",
-            "s3": {"bucket": {"name": "b"}, "object": {"key": "k.jpg"}}}]});
-        let sns = json!({"Type": "Notification", "Message": s3.to_string()});
+        let s3 = json!({"Records": [s3_record("ObjectRemoved:Delete", "b", "k.jpg", None)]});
+        let sns = sns_envelope(&s3.to_string());
         let event = json!({"Records": [
             {"messageId": "m1", "eventSource": "aws:sqs", "body": s3.to_string()},
             {"messageId": "m2", "eventSource": "aws:sqs", "body": sns.to_string()},
@@ -86,11 +106,13 @@ mod tests {
             {"messageId": "m4", "eventSource": "aws:sqs", "body": "{\"hello\": 1}"},
             {"messageId": "m5", "eventSource": "aws:sqs",
              "body": json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string()},
+            {"messageId": "m6", "eventSource": "aws:sqs", "body": 7},
+            {"messageId": "m7", "eventSource": "aws:sqs",
+             "body": json!({"Type": "Notification", "Message": s3.to_string()}).to_string()},
         ]});
-        let map = event.as_object().unwrap();
-        assert!(matches(map));
-        let messages = parse(map);
-        assert_eq!(messages.len(), 5);
+        assert!(matches(event.as_object().unwrap()));
+        let messages = parse(&event);
+        assert_eq!(messages.len(), 7);
         assert!(
             matches!(&messages[0].items, Ok(items) if matches!(&items[..], [WorkItem::Object(_)]))
         );
@@ -103,5 +125,17 @@ mod tests {
             matches!(&messages[4].items, Ok(items) if matches!(&items[..], [WorkItem::Skipped { .. }]))
         );
         assert_eq!(messages[2].message_id, "m3");
+        // A message that is not an SQS message still names itself, for the retry.
+        assert_eq!(messages[5].message_id, "m6");
+        assert!(
+            matches!(&messages[5].items, Err(p) if p.starts_with("the SQS message cannot be read at Records[5].body: invalid type: integer `7`")),
+            "{:?}",
+            messages[5].items
+        );
+        assert!(
+            matches!(&messages[6].items, Err(p) if p.starts_with("the SNS envelope cannot be read at body: missing field `MessageId`")),
+            "{:?}",
+            messages[6].items
+        );
     }
 }

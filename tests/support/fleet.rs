@@ -134,10 +134,12 @@ fn settings(s3_url: &str) -> Vec<(String, String)> {
 }
 
 fn notification(media_id: &str) -> Value {
-    json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": super::REGION,
-        "eventTime": "2026-11-25T10:00:00.000Z", "eventName": "ObjectRemoved:Delete",
-        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "media"},
-               "object": {"key": format!("fleet/{media_id}.jpg"), "sequencer": "0A"}}}]})
+    super::s3_notification(
+        "ObjectRemoved:Delete",
+        "media",
+        &format!("fleet/{media_id}.jpg"),
+        None,
+    )
 }
 
 /// Work waiting for an instance: the event (or message) and when it may be taken.

@@ -15,6 +15,7 @@ pub mod s3_faults;
 pub mod samples;
 pub mod sigv4;
 
+use serde_json::{json, Value};
 use sigv4::Credential;
 
 /// Test credentials, shaped like a Lambda role's session credentials.
@@ -218,4 +219,45 @@ impl LocalApp {
         )
         .await
     }
+}
+
+/// An S3 notification record with every field S3 sends (`key` as S3 sends it,
+/// form-URL-encoded).
+pub fn s3_record(event_name: &str, bucket: &str, key: &str, version_id: Option<&str>) -> Value {
+    let mut object = json!({"key": key, "size": 4, "eTag": "d41d8cd98f00b204e9800998ecf8427e",
+                            "sequencer": "0062E99A88DC407460"});
+    if let Some(v) = version_id {
+        object["versionId"] = json!(v);
+    }
+    json!({"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
+           "eventTime": "2026-11-25T10:00:00.000Z", "eventName": event_name,
+           "userIdentity": {"principalId": "AWS:AROAEXAMPLEID:media-janitor"},
+           "requestParameters": {"sourceIPAddress": "203.0.113.10"},
+           "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjsk"},
+           "s3": {"s3SchemaVersion": "1.0", "configurationId": "whatsapp-media-cleanup",
+                  "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                             "arn": format!("arn:aws:s3:::{bucket}")},
+                  "object": object}})
+}
+
+/// An S3 notification of one record.
+pub fn s3_notification(
+    event_name: &str,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Value {
+    json!({"Records": [s3_record(event_name, bucket, key, version_id)]})
+}
+
+/// An SNS event of one record carrying `message`, as SNS invokes a function.
+pub fn sns_event(message: &str) -> Value {
+    json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+        "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:media-deletions:21be56ed-a058-49f5-8c98-aedd2564c486",
+        "Sns": {"Type": "Notification", "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:media-deletions",
+                "Subject": "Amazon S3 Notification", "Message": message,
+                "Timestamp": "2026-11-25T10:00:01.000Z", "SignatureVersion": "1",
+                "Signature": "EXAMPLE", "SigningCertUrl": "EXAMPLE", "UnsubscribeUrl": "EXAMPLE",
+                "MessageAttributes": {}}}]})
 }

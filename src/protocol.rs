@@ -1,0 +1,102 @@
+//! The answers AWS reads back from an invocation: the SQS partial-batch response and the
+//! S3 Batch Operations response, in aws_lambda_events' types.
+
+use aws_lambda_events::event::s3::batch_job::{S3BatchJobResponse, S3BatchJobResult};
+use aws_lambda_events::event::sqs::SqsBatchResponse;
+
+use crate::report::{ItemResult, Outcome, S3Object};
+
+/// The SQS partial-batch response: the messages to retry (and, in the end, to dead-letter).
+pub fn sqs_response(failed_message_ids: impl IntoIterator<Item = String>) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for message_id in failed_message_ids {
+        response.add_failure(message_id);
+    }
+    response
+}
+
+/// The S3 Batch Operations response: one result per task, in the invocation's order. A
+/// task missing from the results is a `PermanentFailure`, never a silent success.
+pub fn batch_response<'a>(
+    schema_version: String,
+    invocation_id: String,
+    results: impl IntoIterator<Item = (String, &'a ItemResult)>,
+) -> S3BatchJobResponse {
+    let mut response = S3BatchJobResponse::default();
+    response.invocation_schema_version = Some(schema_version);
+    response.treat_missing_keys_as = Some(ResultCode::PermanentFailure.as_str().to_owned());
+    response.invocation_id = Some(invocation_id);
+    response.results = results
+        .into_iter()
+        .map(|(task_id, item)| task_result(task_id, item))
+        .collect();
+    response
+}
+
+/// A Batch Operations task's result code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultCode {
+    /// Done, already done, or nothing to do.
+    Succeeded,
+    /// Worth retrying.
+    TemporaryFailure,
+    /// Retrying will not help.
+    PermanentFailure,
+}
+
+impl ResultCode {
+    /// The code in S3's words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "Succeeded",
+            Self::TemporaryFailure => "TemporaryFailure",
+            Self::PermanentFailure => "PermanentFailure",
+        }
+    }
+}
+
+/// Longest `resultString` written, in characters.
+const RESULT_STRING_CHARS: usize = 500;
+
+/// The result of one Batch Operations task, from its item's result.
+fn task_result(task_id: String, item: &ItemResult) -> S3BatchJobResult {
+    let media = item.media_id.as_deref().unwrap_or_default();
+    let s3 = match item.s3_object {
+        Some(S3Object::Deleted) => "; S3 object deleted",
+        Some(S3Object::AlreadyAbsent) => "; S3 object already absent",
+        Some(S3Object::Kept) if item.reason.is_some() => "; S3 object kept: ",
+        Some(S3Object::Kept) => "; S3 object kept",
+        Some(S3Object::Failed) | None => "",
+    };
+    let (result_code, result_string) = if item.failed() {
+        let error = item.error.as_ref().or(item.s3_error.as_ref());
+        let code = if item.retryable() {
+            ResultCode::TemporaryFailure
+        } else {
+            ResultCode::PermanentFailure
+        };
+        let text = error.map_or_else(String::new, |e| format!("{}: {}", e.error_type, e.message));
+        (code, text)
+    } else {
+        let kept_reason = match item.s3_object {
+            Some(S3Object::Kept) => item.reason.as_deref().unwrap_or_default(),
+            _ => "",
+        };
+        let text = match item.outcome {
+            Outcome::Deleted => format!("deleted media {media}{s3}{kept_reason}"),
+            Outcome::AlreadyDeleted => {
+                format!("media {media} already deleted{s3}{kept_reason}")
+            }
+            Outcome::DryRun => format!("dry run: media {media} would be deleted"),
+            Outcome::Skipped | Outcome::Failed => {
+                format!("skipped: {}", item.reason.as_deref().unwrap_or_default())
+            }
+        };
+        (ResultCode::Succeeded, text)
+    };
+    let mut result = S3BatchJobResult::default();
+    result.task_id = Some(task_id);
+    result.result_code = Some(result_code.as_str().to_owned());
+    result.result_string = Some(result_string.chars().take(RESULT_STRING_CHARS).collect());
+    result
+}
