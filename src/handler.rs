@@ -9,14 +9,15 @@ use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::config::Config;
+use crate::config::{Config, ObjectPolicy, RunOptions as Options};
 use crate::deadline;
-use crate::event::{self, Event, EventError, ObjectItem, WorkItem};
+use crate::event::{self, Event, EventError};
+use crate::model::{ObjectItem, StoreError, Target, WorkItem};
 use crate::protocol;
 use crate::removal;
 use crate::report::{ItemResult, Outcome, Payload};
-use crate::resolve::{self, Resolution, Target};
-use crate::storage::{ObjectStore, StoreError};
+use crate::resolve::{self, Resolution};
+use crate::storage::ObjectStore;
 use crate::whatsapp::MediaApi;
 
 /// What the handler needs, built once per cold start.
@@ -67,37 +68,6 @@ impl From<FunctionError> for Diagnostic {
     }
 }
 
-/// What happens to the S3 object of an item after its media is gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ObjectPolicy {
-    /// The event reports a deletion that already happened: nothing to do, nothing reported.
-    NotOurs,
-    /// Deletion was not asked for (or was switched off): reported as `kept`.
-    Keep,
-    /// Delete exactly the version whose metadata was read.
-    Delete,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Options {
-    dry_run: bool,
-    objects: ObjectPolicy,
-}
-
-impl Options {
-    fn new(config: &Config, dry_run: bool, delete_objects: bool) -> Self {
-        Self {
-            // DRY_RUN=true and DELETE_S3_OBJECT=false are safety switches no event can undo.
-            dry_run: config.dry_run || dry_run,
-            objects: if config.delete_s3_object && delete_objects {
-                ObjectPolicy::Delete
-            } else {
-                ObjectPolicy::Keep
-            },
-        }
-    }
-}
-
 /// Handles one invocation.
 pub async fn handle<M: MediaApi, S: ObjectStore>(
     app: &App<M, S>,
@@ -107,25 +77,21 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
     match event::recognise(&event.payload)? {
         Event::Custom(custom) => {
             answer_fits(&custom.items)?;
-            let options = Options::new(&app.config, custom.dry_run, custom.delete_s3_object);
+            let options = app
+                .config
+                .run_options(custom.dry_run, custom.delete_s3_object);
             let results = run(app, custom.items, options, deadline).await;
             Ok(to_value(Payload::new(options.dry_run, results)))
         }
         Event::Notification(items) => {
-            let options = Options {
-                objects: ObjectPolicy::NotOurs,
-                ..Options::new(&app.config, false, false)
-            };
+            let options = app.config.notification_options();
             let results = run(app, items, options, deadline).await;
             let payload = Payload::new(options.dry_run, results);
             failures(&payload)?;
             Ok(to_value(payload))
         }
         Event::Sqs(messages) => {
-            let options = Options {
-                objects: ObjectPolicy::NotOurs,
-                ..Options::new(&app.config, false, false)
-            };
+            let options = app.config.notification_options();
             let mut failed = vec![false; messages.len()];
             let mut owners = Vec::new();
             let mut items = Vec::new();
@@ -155,7 +121,7 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
             )))
         }
         Event::Batch(job) => {
-            let options = Options::new(&app.config, false, true);
+            let options = app.config.run_options(false, true);
             let (task_ids, items): (Vec<String>, Vec<WorkItem>) =
                 job.tasks.into_iter().map(|t| (t.task_id, t.item)).unzip();
             let results = run(app, items, options, deadline).await;

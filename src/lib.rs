@@ -12,6 +12,7 @@ pub mod handler;
 pub mod ids;
 pub mod item_log;
 pub mod metrics;
+pub mod model;
 pub mod protocol;
 pub mod removal;
 pub mod report;

@@ -3,7 +3,7 @@
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use lambda_runtime::{service_fn, Error};
-use whatsapp_media_cleanup::config::Config;
+use whatsapp_media_cleanup::config::{self, Config};
 use whatsapp_media_cleanup::handler::{self, App};
 use whatsapp_media_cleanup::metrics;
 use whatsapp_media_cleanup::storage::S3Store;
@@ -20,9 +20,7 @@ async fn main() -> Result<(), Error> {
             return Err(message.into());
         }
     };
-    let function_name =
-        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "unknown".into());
-    let metrics = metrics::init(&function_name)?;
+    let metrics = metrics::init(&config::function_name())?;
     lambda_runtime::run(service_fn(|event| async {
         let result = handler::handle(&app, event).await;
         // One EMF document per invocation, whatever its outcome.
@@ -36,7 +34,7 @@ async fn main() -> Result<(), Error> {
 
 async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    unset_empty_endpoint_urls();
+    config::unset_empty_endpoint_urls();
     // Region and credentials come from aws-config's default chain. Credentials are
     // resolved on first use, so start-up does no network I/O.
     let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
@@ -47,7 +45,8 @@ async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {
     let credentials = sdk
         .credentials_provider()
         .ok_or("no AWS credentials provider could be configured")?;
-    let media = WhatsAppClient::new(&config, &region, credentials).map_err(|e| e.to_string())?;
+    let media_api = config.media_api(&region).map_err(|e| e.to_string())?;
+    let media = WhatsAppClient::new(media_api, credentials).map_err(|e| e.to_string())?;
     // The S3 client honours AWS_ENDPOINT_URL_S3 through the shared config; each attempt is
     // bounded like the media call's.
     let s3 = aws_sdk_s3::config::Builder::from(&sdk)
@@ -63,20 +62,4 @@ async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {
         media,
         store,
     })
-}
-
-/// An empty `AWS_ENDPOINT_URL*` means "not set", as everywhere in this function: the
-/// template declares the endpoint variables empty, so that `sam local invoke --env-vars` can
-/// point them at local servers. The AWS SDK would take "" for a URL and fail every S3 call,
-/// so the empty ones are removed before it reads the environment (at start-up, before any
-/// other thread runs).
-fn unset_empty_endpoint_urls() {
-    for (name, value) in std::env::vars_os() {
-        let is_endpoint = name
-            .to_str()
-            .is_some_and(|n| n.starts_with("AWS_ENDPOINT_URL"));
-        if is_endpoint && value.to_str().is_some_and(|v| v.trim().is_empty()) {
-            std::env::remove_var(name);
-        }
-    }
 }

@@ -8,21 +8,10 @@
 //! been uploaded again for other media since.
 
 use crate::config::Config;
-use crate::event::ObjectRef;
 use crate::ids::{MediaId, PhoneNumberId};
-use crate::resolve::{self, ObjectSource};
-use crate::storage::{Deleted, ObjectStore, StoreError, NULL_VERSION};
-
-/// What became of an item's S3 object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Removal {
-    /// The version (or the object, in a bucket never versioned) was deleted.
-    Deleted,
-    /// There was nothing to delete.
-    AlreadyAbsent,
-    /// Left in place, and why.
-    Kept(String),
-}
+use crate::model::{ObjectRef, ObjectSource, Removal, StoreError, NULL_VERSION};
+use crate::resolve;
+use crate::storage::{Deleted, ObjectStore};
 
 /// Deletes the version of `object` that is the object of `media_id`.
 pub async fn remove<S: ObjectStore>(

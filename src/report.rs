@@ -4,10 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::event::{InvalidItem, ObjectRef, WorkItem};
-use crate::removal::Removal;
-use crate::resolve::Target;
-use crate::storage::StoreError;
+use crate::model::{InvalidItem, ObjectRef, Removal, StoreError, Target, WorkItem};
 use crate::whatsapp::{DeleteReport, Deleted, MediaError};
 
 /// What happened to one item.
@@ -471,7 +468,7 @@ mod tests {
             media_id: MediaId::parse("3f9a1c").unwrap(),
             phone_number_id: PhoneNumberId::parse("phone-number-id-0123").unwrap(),
             object: None,
-            source: crate::resolve::ObjectSource::Key,
+            source: crate::model::ObjectSource::Key,
         };
         let failed = ItemResult::deletion(
             target.clone(),
@@ -530,7 +527,7 @@ mod tests {
             media_id: MediaId::parse("a").unwrap(),
             phone_number_id: PhoneNumberId::parse("phone-number-id-a").unwrap(),
             object: empty_object.clone(),
-            source: crate::resolve::ObjectSource::Key,
+            source: crate::model::ObjectSource::Key,
         };
         let echoed = r#""a""phone-number-id-a""""""""#.len();
         let failed = ItemResult::deletion(
@@ -576,7 +573,7 @@ mod tests {
     #[test]
     fn the_bound_counts_what_each_item_echoes() {
         let ids = |key: &str| {
-            WorkItem::Ids(crate::event::IdsRequest {
+            WorkItem::Ids(crate::model::IdsRequest {
                 media_id: "m".into(),
                 phone_number_id: Some("phone-number-id-a".into()),
                 object: Some(ObjectRef {

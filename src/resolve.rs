@@ -5,41 +5,12 @@
 use std::collections::HashMap;
 
 use crate::config::Config;
-use crate::event::{IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef};
 use crate::ids::{MediaId, PhoneNumberId};
-use crate::storage::{ObjectStore, StoreError, NULL_VERSION};
-
-/// A deletion whose ids are valid and complete: ready to be sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    /// The media to delete.
-    pub media_id: MediaId,
-    /// The phone number the media was uploaded through.
-    pub phone_number_id: PhoneNumberId,
-    /// The S3 object the media came from, if known. When its metadata was read, its
-    /// `version_id` is the version that was read: the one to delete, and no other.
-    pub object: Option<ObjectRef>,
-    /// What is known of which version of `object` is the media's.
-    pub source: ObjectSource,
-}
-
-/// Which version of an item's S3 object is its media's object: the only one that may be
-/// deleted once the media is gone (contract, section 5).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ObjectSource {
-    /// The version was read, and it named the media (by its metadata, tags or key).
-    Read {
-        /// The version read (`None` in a bucket that was never versioned).
-        version_id: Option<String>,
-        /// Its ETag: an object without a version id is deleted only while it still has it.
-        etag: Option<String>,
-    },
-    /// The caller named this exact version.
-    Named(String),
-    /// Only the key is known: the version whose ids name the media is looked for among the
-    /// key's versions.
-    Key,
-}
+use crate::model::{
+    IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef, ObjectSource, StoreError, Target,
+    NULL_VERSION,
+};
+use crate::storage::ObjectStore;
 
 /// What became of an S3 object item.
 #[derive(Debug)]

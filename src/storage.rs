@@ -10,11 +10,8 @@ use std::future::Future;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use thiserror::Error;
 
-/// The version id S3 gives objects written while a bucket had no versioning, or had it
-/// suspended.
-pub const NULL_VERSION: &str = "null";
+use crate::model::{StoreError, NULL_VERSION};
 
 /// What HeadObject told about an object that exists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,20 +26,6 @@ pub struct ObjectHead {
     pub last_modified: Option<(i64, u32)>,
     /// User metadata, names in lower case without `x-amz-meta-`.
     pub metadata: HashMap<String, String>,
-}
-
-/// A failed S3 call.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{operation} failed: {message}")]
-pub struct StoreError {
-    /// The S3 operation, e.g. `HeadObject`.
-    pub operation: &'static str,
-    /// The HTTP status, when S3 answered.
-    pub status: Option<u16>,
-    /// What went wrong.
-    pub message: String,
-    /// Whether the same call may succeed later.
-    pub retryable: bool,
 }
 
 /// S3 operations the function needs. The real implementation is [`S3Store`].

@@ -330,8 +330,11 @@ async fn connection_refused_is_a_retryable_network_error() {
     })
     .unwrap();
     let credentials = Credentials::new("AKID", "secret", None, None, "test");
-    let media =
-        WhatsAppClient::new(&config, REGION, SharedCredentialsProvider::new(credentials)).unwrap();
+    let media = WhatsAppClient::new(
+        config.media_api(REGION).unwrap(),
+        SharedCredentialsProvider::new(credentials),
+    )
+    .unwrap();
     let app = App {
         config,
         media,

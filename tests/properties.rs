@@ -5,8 +5,9 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-use whatsapp_media_cleanup::event::{self, decode_key, Event, WorkItem};
+use whatsapp_media_cleanup::event::{self, decode_key, Event};
 use whatsapp_media_cleanup::ids::{MediaId, PhoneNumberId};
+use whatsapp_media_cleanup::model::WorkItem;
 
 /// Arbitrary JSON, biased towards the names and shapes the recogniser looks at.
 fn json_value() -> impl Strategy<Value = Value> {

@@ -5,7 +5,8 @@ use aws_lambda_events::event::s3::batch_job::S3BatchJobTask;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{decode_key, typed, EventError, Metadata, ObjectItem, ObjectRef, WorkItem};
+use super::{decode_key, typed, EventError};
+use crate::model::{Metadata, ObjectItem, ObjectRef, WorkItem};
 
 /// A Batch Operations invocation, reduced to its tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,9 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{
-    json_type, EventError, IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef, WorkItem,
-};
+use super::{json_type, EventError};
+use crate::model::{IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef, WorkItem};
 
 /// A manual invoke, reduced to its items and options.
 #[derive(Debug, PartialEq, Eq)]

@@ -6,7 +6,8 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{typed, Metadata, ObjectItem, ObjectRef, WorkItem};
+use super::typed;
+use crate::model::{Metadata, ObjectItem, ObjectRef, WorkItem};
 
 /// The `detail` of S3's EventBridge events, as far as the function reads it. The crate
 /// types the envelope only, and leaves the detail of each source to its user.

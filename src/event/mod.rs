@@ -7,9 +7,10 @@ pub mod redrive;
 pub mod s3;
 pub mod sqs;
 
-use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
+
+use crate::model::WorkItem;
 
 /// The shapes this function accepts, named in the error for an event of no known shape.
 const EXPECTED_SHAPES: &str = "an S3 event notification (Records[].eventSource \"aws:s3\", \
@@ -57,112 +58,6 @@ pub enum EventError {
         /// The JSON type it had.
         found: &'static str,
     },
-}
-
-/// An S3 object named by an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectRef {
-    /// The bucket name.
-    pub bucket: String,
-    /// The object key, decoded.
-    pub key: String,
-    /// The version, when the event names one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
-}
-
-/// One deletion asked for by an event, with its ids as given (not yet validated).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdsRequest {
-    /// `mediaId` as given.
-    pub media_id: String,
-    /// `originationPhoneNumberId` as given, if it was.
-    pub phone_number_id: Option<String>,
-    /// The S3 object the media was uploaded from, if the event names it.
-    pub object: Option<ObjectRef>,
-}
-
-/// An item of a known event shape that cannot be worked on; it fails as `InvalidInput`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidItem {
-    /// `mediaId`, if it was a string.
-    pub media_id: Option<String>,
-    /// `originationPhoneNumberId`, if it was a string.
-    pub phone_number_id: Option<String>,
-    /// The object, if one was named.
-    pub object: Option<ObjectRef>,
-    /// What is wrong with the item.
-    pub problem: String,
-}
-
-/// Where an object's metadata can still be read, if anywhere.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Metadata {
-    /// The object exists: read it at its `versionId` (or the current version).
-    Current,
-    /// A delete marker (the object's `versionId`) hid the object: read the version of that
-    /// exact key that was current just before the marker.
-    HiddenByMarker,
-    /// Permanently deleted: no metadata survives, and nothing else under the key is read.
-    Gone,
-}
-
-/// An S3 object whose media ids must be found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectItem {
-    /// The object, key decoded.
-    pub object: ObjectRef,
-    /// Where its metadata may be read.
-    pub metadata: Metadata,
-    /// EventBridge only: the key percent-decoded, where that differs from the key as
-    /// delivered (AWS documents no encoding for EventBridge keys). It is the object only
-    /// when the delivered key names nothing and it does: for a delete marker, the marker's
-    /// version id proves which of the two keys it was created for. For a permanent delete
-    /// nothing proves it, so it only keeps the key pattern from acting while this form of
-    /// the key still has a current version.
-    pub decoded_key: Option<String>,
-}
-
-impl ObjectItem {
-    /// An object whose key is exactly as given.
-    pub fn new(object: ObjectRef, metadata: Metadata) -> Self {
-        Self {
-            object,
-            metadata,
-            decoded_key: None,
-        }
-    }
-}
-
-/// One unit of work produced from an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WorkItem {
-    /// Ids to delete, as given.
-    Ids(IdsRequest),
-    /// An object whose ids come from its metadata or key.
-    Object(ObjectItem),
-    /// Nothing to do (not a deletion, a test event), with the reason.
-    Skipped {
-        /// The object the record named, if any.
-        object: Option<ObjectRef>,
-        /// Why nothing is done.
-        reason: String,
-    },
-    /// An item that cannot be worked on.
-    Invalid(InvalidItem),
-}
-
-impl WorkItem {
-    /// An invalid item that names only a problem (and maybe an object).
-    pub(crate) fn invalid(object: Option<ObjectRef>, problem: impl Into<String>) -> Self {
-        Self::Invalid(InvalidItem {
-            media_id: None,
-            phone_number_id: None,
-            object,
-            problem: problem.into(),
-        })
-    }
 }
 
 /// A recognised event, reduced to its work.

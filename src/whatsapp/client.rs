@@ -13,12 +13,11 @@ use reqwest::header::HOST;
 
 use super::adaptive::AdaptiveRate;
 use super::credentials::CachedCredentials;
-use super::endpoint::{self, Endpoint};
 use super::rate::RequestRate;
 use super::response::{self, RawResponse};
 use super::signing::{Signer, SERVICE_NAME};
 use super::{DeleteReport, Deleted, MediaApi, MediaError};
-use crate::config::{Config, ConfigError, EndpointSettings};
+use crate::config::{self, Endpoint, Endpoints, MediaApiSettings};
 use crate::deadline::REPORT_MARGIN;
 use crate::ids::{MediaId, PhoneNumberId};
 
@@ -39,9 +38,6 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// Why the client could not be built at start-up. Each names the real cause.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// A setting is wrong; the message names the variable.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
     /// The HTTPS client could not be built: most often, no root certificates were found.
     #[error("the HTTPS client could not be built: {0}")]
     Https(String),
@@ -79,7 +75,7 @@ pub struct WhatsAppClient {
     /// Where the function's own Region's requests go, signed for it.
     home: Route,
     /// How other Regions' endpoints are found (a phone-number ARN of another Region).
-    endpoints: EndpointSettings,
+    endpoints: Endpoints,
     credentials: CachedCredentials,
     backoff: ExponentialBuilder,
     adaptive: AdaptiveRate,
@@ -88,13 +84,14 @@ pub struct WhatsAppClient {
 }
 
 impl WhatsAppClient {
-    /// Builds the client for `region`. Does no I/O: credentials are resolved on first use.
+    /// Builds the client from its settings, whose home endpoint is resolved already. Does
+    /// no I/O: credentials are resolved on first use.
     pub fn new(
-        config: &Config,
-        region: &str,
+        settings: MediaApiSettings,
         credentials: SharedCredentialsProvider,
     ) -> Result<Self, ClientError> {
-        let home = Route::new(&config.endpoint, region)?;
+        let endpoints = settings.endpoints;
+        let home = Route::new(&endpoints.home_region, endpoints.home.clone());
         let http = reqwest::Client::builder()
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -106,16 +103,20 @@ impl WhatsAppClient {
         Ok(Self {
             http,
             home,
-            endpoints: config.endpoint.clone(),
+            endpoints,
             credentials: CachedCredentials::new(credentials),
             backoff: ExponentialBuilder::default()
                 .with_jitter()
                 .with_min_delay(BASE_DELAY)
                 .with_max_delay(MAX_DELAY)
-                .with_max_times(config.max_attempts.saturating_sub(1) as usize),
-            adaptive: AdaptiveRate::new(config.max_requests_per_second.map(|n| f64::from(n.get()))),
-            rate: config.max_requests_per_second.map(RequestRate::per_second),
-            request_timeout: config.request_timeout,
+                .with_max_times(settings.max_attempts.saturating_sub(1) as usize),
+            adaptive: AdaptiveRate::new(
+                settings.max_requests_per_second.map(|n| f64::from(n.get())),
+            ),
+            rate: settings
+                .max_requests_per_second
+                .map(RequestRate::per_second),
+            request_timeout: settings.request_timeout,
         })
     }
 
@@ -123,15 +124,15 @@ impl WhatsAppClient {
     /// (its phone number and media live there), else the function's own. An endpoint URL
     /// that is set always wins.
     fn route(&self, phone_number_id: &PhoneNumberId) -> Result<Cow<'_, Route>, MediaError> {
-        match phone_number_id.region() {
-            Some(region) if self.endpoints.url_override.is_none() && region != self.home.region => {
-                Route::new(&self.endpoints, region)
-                    .map(Cow::Owned)
-                    .map_err(|e| {
-                        MediaError::Network(format!("no endpoint for the ARN's Region: {e}"))
-                    })
-            }
-            _ => Ok(Cow::Borrowed(&self.home)),
+        let elsewhere = phone_number_id
+            .region()
+            .and_then(|region| Some((region, self.endpoints.elsewhere(region)?)));
+        match elsewhere {
+            Some((region, Ok(endpoint))) => Ok(Cow::Owned(Route::new(region, endpoint))),
+            Some((_, Err(e))) => Err(MediaError::Network(format!(
+                "no endpoint for the ARN's Region: {e}"
+            ))),
+            None => Ok(Cow::Borrowed(&self.home)),
         }
     }
 
@@ -182,7 +183,7 @@ impl WhatsAppClient {
         for (name, value) in signed.headers {
             request = request.header(name, value);
         }
-        if let Some(trace_id) = trace_id() {
+        if let Some(trace_id) = config::trace_id() {
             request = request.header(TRACE_ID_HEADER, trace_id);
         }
         Ok(request)
@@ -331,18 +332,16 @@ impl MediaApi for WhatsAppClient {
 /// An endpoint and the signer for its Region.
 #[derive(Debug, Clone)]
 struct Route {
-    region: String,
     endpoint: Endpoint,
     signer: Signer,
 }
 
 impl Route {
-    fn new(settings: &EndpointSettings, region: &str) -> Result<Self, ConfigError> {
-        Ok(Self {
-            region: region.to_owned(),
-            endpoint: endpoint::resolve(settings, region)?,
+    fn new(region: &str, endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
             signer: Signer::new(region, SERVICE_NAME),
-        })
+        }
     }
 }
 
@@ -359,18 +358,6 @@ fn transport_error(error: reqwest::Error, timeout: Duration) -> MediaError {
 /// The header that carries the invocation's X-Ray trace id, as the AWS SDKs send it.
 const TRACE_ID_HEADER: &str = "x-amzn-trace-id";
 
-/// The invocation's trace id, as the AWS SDKs' recursion-detection step reads it: inside
-/// Lambda (`AWS_LAMBDA_FUNCTION_NAME`), from `_X_AMZN_TRACE_ID`, which lambda_runtime sets
-/// for each invocation. Control characters are percent-encoded, so that it is always a
-/// valid header value. It is not signed: SigV4 leaves this header out, as the SDKs do.
-fn trace_id() -> Option<String> {
-    std::env::var_os("AWS_LAMBDA_FUNCTION_NAME")?;
-    let trace_id = std::env::var("_X_AMZN_TRACE_ID").ok()?;
-    let encoded: String =
-        percent_encoding::utf8_percent_encode(&trace_id, percent_encoding::CONTROLS).collect();
-    Some(encoded)
-}
-
 #[cfg(test)]
 mod tests {
     use aws_credential_types::Credentials;
@@ -382,9 +369,13 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+        let config = crate::config::Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
         let credentials = Credentials::new("AKID", "secret", None, None, "test");
-        WhatsAppClient::new(&config, region, SharedCredentialsProvider::new(credentials)).unwrap()
+        WhatsAppClient::new(
+            config.media_api(region).unwrap(),
+            SharedCredentialsProvider::new(credentials),
+        )
+        .unwrap()
     }
 
     fn phone(id: &str) -> PhoneNumberId {
@@ -397,7 +388,7 @@ mod tests {
         let tokyo =
             phone("arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/abc");
         let route = client.route(&tokyo).unwrap();
-        assert_eq!(route.region, "ap-northeast-1");
+        assert_eq!(route.signer.region(), "ap-northeast-1");
         assert_eq!(
             route.endpoint.host,
             "social-messaging.ap-northeast-1.amazonaws.com"
@@ -436,9 +427,13 @@ mod tests {
         );
         // The function's own Region, and plain ids, go home.
         let home = phone("arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/abc");
-        assert_eq!(client.route(&home).unwrap().region, "us-east-1");
+        assert_eq!(client.route(&home).unwrap().signer.region(), "us-east-1");
         assert_eq!(
-            client.route(&phone("phone-number-id-abc")).unwrap().region,
+            client
+                .route(&phone("phone-number-id-abc"))
+                .unwrap()
+                .signer
+                .region(),
             "us-east-1"
         );
     }
@@ -458,6 +453,6 @@ mod tests {
         );
         let route = local.route(&tokyo).unwrap();
         assert_eq!(route.endpoint.host, "127.0.0.1:4566");
-        assert_eq!(route.region, "us-east-1");
+        assert_eq!(route.signer.region(), "us-east-1");
     }
 }

@@ -4,7 +4,6 @@
 mod adaptive;
 mod client;
 mod credentials;
-pub mod endpoint;
 mod error;
 mod rate;
 mod response;

@@ -42,6 +42,11 @@ pub struct SignedHeaders {
 }
 
 impl Signer {
+    /// The Region it signs for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
     /// A signer for `service` (normally [`SERVICE_NAME`]) in `region`.
     pub fn new(region: impl Into<String>, service: impl Into<String>) -> Self {
         Self {

@@ -92,8 +92,7 @@ pub fn media_client(
         "test",
     );
     let media = whatsapp_media_cleanup::whatsapp::WhatsAppClient::new(
-        &config,
-        REGION,
+        config.media_api(REGION).expect("valid test settings"),
         aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
     )
     .expect("client");

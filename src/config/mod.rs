@@ -1,13 +1,18 @@
-//! Settings read from the environment once, at start-up (contract, section 7).
+//! The one home of configuration: every setting read from the environment once, at
+//! start-up (contract, section 7), the empty-means-unset rule, where the social-messaging
+//! API is ([`endpoint`]), and the safety switches that no event can undo.
 //!
 //! A bad value fails the start-up with a message that names the variable, so that a
 //! misconfigured deployment shows up at its first cold start rather than as odd results.
+
+pub mod endpoint;
 
 use std::time::Duration;
 
 use thiserror::Error;
 
 use crate::ids::PhoneNumberId;
+pub use endpoint::Endpoint;
 
 /// A setting that could not be used. The message names the variable and the value's problem.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -141,6 +146,135 @@ impl Config {
             )?),
         })
     }
+}
+
+impl Config {
+    /// How a custom event or a Batch Operations job runs: what it asks for, less what the
+    /// safety switches forbid. `DRY_RUN=true` and `DELETE_S3_OBJECT=false` win over any
+    /// event.
+    pub fn run_options(&self, dry_run: bool, delete_objects: bool) -> RunOptions {
+        RunOptions {
+            dry_run: self.dry_run || dry_run,
+            objects: if self.delete_s3_object && delete_objects {
+                ObjectPolicy::Delete
+            } else {
+                ObjectPolicy::Keep
+            },
+        }
+    }
+
+    /// How a notification (S3, SNS, EventBridge, SQS) runs: it reports a deletion that
+    /// already happened, so its object is not the function's to delete.
+    pub fn notification_options(&self) -> RunOptions {
+        RunOptions {
+            dry_run: self.dry_run,
+            objects: ObjectPolicy::NotOurs,
+        }
+    }
+
+    /// What the WhatsApp client needs, and nothing else: its retry, rate and timeout
+    /// settings, and the endpoints for `region` (the function's own), resolved now.
+    pub fn media_api(&self, region: &str) -> Result<MediaApiSettings, ConfigError> {
+        Ok(MediaApiSettings {
+            endpoints: Endpoints::new(self.endpoint.clone(), region)?,
+            max_attempts: self.max_attempts,
+            max_requests_per_second: self.max_requests_per_second,
+            request_timeout: self.request_timeout,
+        })
+    }
+}
+
+/// What happens to the S3 object of an item after its media is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectPolicy {
+    /// The event reports a deletion that already happened: nothing to do, nothing reported.
+    NotOurs,
+    /// Deletion was not asked for (or was switched off): reported as `kept`.
+    Keep,
+    /// Delete exactly the version whose metadata was read.
+    Delete,
+}
+
+/// How the items of one event run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Resolve and validate, send nothing.
+    pub dry_run: bool,
+    /// What becomes of each item's S3 object.
+    pub objects: ObjectPolicy,
+}
+
+/// The WhatsApp client's settings.
+#[derive(Debug, Clone)]
+pub struct MediaApiSettings {
+    /// Where requests go.
+    pub endpoints: Endpoints,
+    /// `MAX_ATTEMPTS`.
+    pub max_attempts: u32,
+    /// `MAX_REQUESTS_PER_SECOND`.
+    pub max_requests_per_second: Option<std::num::NonZeroU32>,
+    /// `REQUEST_TIMEOUT_MS`.
+    pub request_timeout: Duration,
+}
+
+/// The endpoint of the function's own Region, resolved, and the rule for any other Region
+/// a phone-number ARN names.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    settings: EndpointSettings,
+    /// The function's own Region.
+    pub home_region: String,
+    /// Its endpoint.
+    pub home: Endpoint,
+}
+
+impl Endpoints {
+    /// Resolves the endpoint of `home_region`.
+    pub fn new(settings: EndpointSettings, home_region: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            home: endpoint::resolve(&settings, home_region)?,
+            home_region: home_region.to_owned(),
+            settings,
+        })
+    }
+
+    /// The endpoint for `region`, when a request must go there rather than home: never
+    /// while an endpoint URL is set, since it always wins.
+    pub fn elsewhere(&self, region: &str) -> Option<Result<Endpoint, ConfigError>> {
+        (self.settings.url_override.is_none() && region != self.home_region)
+            .then(|| endpoint::resolve(&self.settings, region))
+    }
+}
+
+/// The function's name inside Lambda (`AWS_LAMBDA_FUNCTION_NAME`), `unknown` elsewhere.
+pub fn function_name() -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "unknown".into())
+}
+
+/// An empty `AWS_ENDPOINT_URL*` means "not set", as everywhere in this function: the
+/// template declares the endpoint variables empty, so that `sam local invoke --env-vars` can
+/// point them at local servers. The AWS SDK would take "" for a URL and fail every S3 call,
+/// so the empty ones are removed before it reads the environment. Call it at start-up,
+/// before any other thread runs.
+pub fn unset_empty_endpoint_urls() {
+    for (name, value) in std::env::vars_os() {
+        let is_endpoint = name
+            .to_str()
+            .is_some_and(|n| n.starts_with("AWS_ENDPOINT_URL"));
+        if is_endpoint && value.to_str().is_some_and(|v| v.trim().is_empty()) {
+            std::env::remove_var(name);
+        }
+    }
+}
+
+/// The invocation's trace id, as the AWS SDKs' recursion-detection step reads it: inside
+/// Lambda (`AWS_LAMBDA_FUNCTION_NAME`), from `_X_AMZN_TRACE_ID`, which lambda_runtime sets
+/// for each invocation. Control characters are percent-encoded, so that it is always a
+/// valid header value.
+pub fn trace_id() -> Option<String> {
+    std::env::var_os("AWS_LAMBDA_FUNCTION_NAME")?;
+    let trace_id = std::env::var("_X_AMZN_TRACE_ID").ok()?;
+    Some(percent_encoding::utf8_percent_encode(&trace_id, percent_encoding::CONTROLS).collect())
 }
 
 fn parse_bool(
@@ -361,6 +495,29 @@ mod tests {
             assert_eq!(err.variable, var);
             assert!(err.to_string().starts_with(&format!("{var}: ")), "{err}");
         }
+    }
+
+    #[test]
+    fn the_safety_switches_win_over_any_event() {
+        let open = config(&[]).unwrap();
+        let safe = config(&[("DRY_RUN", "true"), ("DELETE_S3_OBJECT", "false")]).unwrap();
+        for (event_dry_run, event_delete) in [(false, true), (true, false), (false, false)] {
+            let options = safe.run_options(event_dry_run, event_delete);
+            assert!(options.dry_run);
+            assert_eq!(options.objects, ObjectPolicy::Keep);
+        }
+        assert_eq!(
+            open.run_options(false, true),
+            RunOptions {
+                dry_run: false,
+                objects: ObjectPolicy::Delete
+            }
+        );
+        assert_eq!(open.run_options(true, false).objects, ObjectPolicy::Keep);
+        assert!(open.run_options(true, true).dry_run);
+        // A notification's object is never the function's to delete, dry run or not.
+        assert_eq!(open.notification_options().objects, ObjectPolicy::NotOurs);
+        assert!(safe.notification_options().dry_run);
     }
 
     #[test]

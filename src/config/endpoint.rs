@@ -3,7 +3,7 @@
 
 use reqwest::Url;
 
-use crate::config::{ConfigError, EndpointSettings};
+use super::{ConfigError, EndpointSettings};
 
 /// The path of the DeleteWhatsAppMessageMedia operation.
 const MEDIA_PATH: &str = "/v1/whatsapp/media";
