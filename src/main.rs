@@ -4,9 +4,10 @@ use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use lambda_runtime::{service_fn, Error};
 use whatsapp_media_cleanup::config::{self, Config};
-use whatsapp_media_cleanup::handler::{self, App};
-use whatsapp_media_cleanup::metrics;
+use whatsapp_media_cleanup::handler;
+use whatsapp_media_cleanup::pipeline::App;
 use whatsapp_media_cleanup::storage::S3Store;
+use whatsapp_media_cleanup::telemetry::metrics;
 use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
 
 #[tokio::main(flavor = "current_thread")]

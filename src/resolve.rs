@@ -398,6 +398,7 @@ pub fn ids(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::{names, MemoryStore};
 
     fn request(media_id: &str, phone: Option<&str>) -> IdsRequest {
         IdsRequest {
@@ -420,144 +421,6 @@ mod tests {
         assert_eq!(t.phone_number_id.as_str(), "phone-number-id-default");
     }
 
-    /// Versions of keys in one bucket, each with metadata and tags; markers have neither.
-    #[derive(Default)]
-    struct FakeStore {
-        /// (key, version id, is a marker, metadata, tags), oldest first.
-        versions: Vec<(String, String, bool, Names)>,
-        calls: std::sync::Mutex<Vec<String>>,
-    }
-
-    fn names(metadata: &[(&str, &str)], tags: &[(&str, &str)]) -> Names {
-        let map = |pairs: &[(&str, &str)]| {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        Names {
-            version_id: None,
-            etag: None,
-            metadata: map(metadata),
-            tags: map(tags),
-        }
-    }
-
-    impl FakeStore {
-        fn put(&mut self, key: &str, version: &str, names: Names) {
-            self.versions
-                .push((key.into(), version.into(), false, names));
-        }
-
-        fn mark(&mut self, key: &str, version: &str) {
-            self.versions
-                .push((key.into(), version.into(), true, names(&[], &[])));
-        }
-
-        fn find(&self, key: &str, version: Option<&str>) -> Option<&(String, String, bool, Names)> {
-            self.versions
-                .iter()
-                .rev()
-                .find(|(k, v, _, _)| k == key && version.is_none_or(|want| want == v))
-                .filter(|(_, _, marker, _)| !marker)
-        }
-
-        fn log(&self, call: String) {
-            self.calls.lock().unwrap().push(call);
-        }
-    }
-
-    impl ObjectStore for FakeStore {
-        async fn head(
-            &self,
-            _: &str,
-            key: &str,
-            version: Option<&str>,
-        ) -> Result<Option<crate::storage::ObjectHead>, StoreError> {
-            self.log(format!("head {key} {version:?}"));
-            Ok(self
-                .find(key, version)
-                .map(|(_, v, _, n)| crate::storage::ObjectHead {
-                    version_id: Some(v.clone()),
-                    etag: Some(format!("\"{v}\"")),
-                    last_modified: None,
-                    metadata: n.metadata.clone(),
-                }))
-        }
-
-        async fn tags(
-            &self,
-            _: &str,
-            key: &str,
-            version: Option<&str>,
-        ) -> Result<HashMap<String, String>, StoreError> {
-            self.log(format!("tags {key} {version:?}"));
-            Ok(self
-                .find(key, version)
-                .map(|(_, _, _, n)| n.tags.clone())
-                .unwrap_or_default())
-        }
-
-        async fn is_delete_marker(
-            &self,
-            _: &str,
-            key: &str,
-            version: &str,
-        ) -> Result<bool, StoreError> {
-            Ok(self
-                .versions
-                .iter()
-                .any(|(k, v, marker, _)| k == key && v == version && *marker))
-        }
-
-        async fn version_before_marker(
-            &self,
-            _: &str,
-            key: &str,
-            marker: &str,
-        ) -> Result<Option<String>, StoreError> {
-            let at = self
-                .versions
-                .iter()
-                .position(|(k, v, _, _)| k == key && v == marker);
-            Ok(at.and_then(|at| {
-                self.versions[..at]
-                    .iter()
-                    .rev()
-                    .find(|(k, _, m, _)| k == key && !m)
-                    .map(|(_, v, _, _)| v.clone())
-            }))
-        }
-
-        async fn versions(
-            &self,
-            _: &str,
-            key: &str,
-        ) -> Result<Vec<crate::storage::KeyVersion>, StoreError> {
-            let mine: Vec<_> = self.versions.iter().filter(|(k, ..)| k == key).collect();
-            Ok(mine
-                .iter()
-                .rev()
-                .enumerate()
-                .map(|(i, (_, v, marker, _))| crate::storage::KeyVersion {
-                    version_id: v.clone(),
-                    is_latest: i == 0,
-                    is_delete_marker: *marker,
-                })
-                .collect())
-        }
-
-        async fn delete(
-            &self,
-            _: &str,
-            _: &str,
-            _: Option<&str>,
-            _: Option<&str>,
-        ) -> Result<crate::storage::Deleted, StoreError> {
-            unreachable!("resolving deletes nothing")
-        }
-    }
-
     fn item(key: &str, version: Option<&str>, metadata: Metadata) -> ObjectItem {
         ObjectItem::new(
             ObjectRef {
@@ -569,7 +432,7 @@ mod tests {
         )
     }
 
-    async fn resolved(store: &FakeStore, item: ObjectItem) -> Target {
+    async fn resolved(store: &MemoryStore, item: ObjectItem) -> Target {
         let config = Config::from_lookup(|_| None).unwrap();
         match object(store, &config, item).await {
             Resolution::Target(t) => t,
@@ -582,7 +445,7 @@ mod tests {
 
     #[tokio::test]
     async fn tags_give_the_ids_when_metadata_does_not_and_metadata_wins() {
-        let mut store = FakeStore::default();
+        let mut store = MemoryStore::default();
         store.put(
             "tagged.jpg",
             "v1",
@@ -629,7 +492,7 @@ mod tests {
         // Tags are read only when the metadata names no media id, and always of the very
         // version whose metadata was read.
         assert_eq!(
-            *store.calls.lock().unwrap(),
+            store.calls(),
             [
                 "head tagged.jpg None",
                 "tags tagged.jpg Some(\"v1\")",
@@ -642,7 +505,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_marker_reads_the_tags_of_the_version_it_hid_never_a_newer_one() {
-        let mut store = FakeStore::default();
+        let mut store = MemoryStore::default();
         store.put(
             "race.jpg",
             "v1",
@@ -670,7 +533,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_blank_or_invalid_tag_is_never_taken_for_an_id() {
-        let mut store = FakeStore::default();
+        let mut store = MemoryStore::default();
         store.put("blank.jpg", "v1", names(&[(MEDIA, "  ")], &[(MEDIA, " ")]));
         store.put(
             "bad.jpg",
@@ -692,7 +555,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_marker_decides_which_form_of_an_eventbridge_key_it_belongs_to() {
-        let mut store = FakeStore::default();
+        let mut store = MemoryStore::default();
         let tags = |id| names(&[], &[(MEDIA, id), (PHONE, "phone-number-id-1")]);
         store.put("a b.jpg", "v1", tags("decoded"));
         store.mark("a b.jpg", "m1");

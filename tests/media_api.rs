@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use support::endpoint::{LocalEndpoint, Reply};
 use support::{PHONE, PHONE_ARN, REGION};
 use whatsapp_media_cleanup::config::Config;
-use whatsapp_media_cleanup::handler::{self, App};
+use whatsapp_media_cleanup::handler;
+use whatsapp_media_cleanup::pipeline::App;
 use whatsapp_media_cleanup::storage::S3Store;
 use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
 

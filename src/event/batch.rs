@@ -5,7 +5,8 @@ use aws_lambda_events::event::s3::batch_job::S3BatchJobTask;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{decode_key, typed, EventError};
+use super::read::{decode_key, typed};
+use super::EventError;
 use crate::model::{Metadata, ObjectItem, ObjectRef, WorkItem};
 
 /// A Batch Operations invocation, reduced to its tasks.

@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{json_type, EventError};
+use super::read::json_type;
+use super::EventError;
 use crate::model::{IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef, WorkItem};
 
 /// A manual invoke, reduced to its items and options.

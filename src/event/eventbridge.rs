@@ -6,7 +6,7 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::typed;
+use super::read::typed;
 use crate::model::{Metadata, ObjectItem, ObjectRef, WorkItem};
 
 /// The `detail` of S3's EventBridge events, as far as the function reads it. The crate

@@ -6,7 +6,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{eventbridge, s3, typed};
+use super::read::typed;
+use super::{eventbridge, s3};
 
 /// A Lambda on-failure record, as far as the function reads it. aws_lambda_events has no
 /// type for these: Lambda writes them to a failure destination, not to a function.

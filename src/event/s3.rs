@@ -7,7 +7,7 @@ use aws_lambda_events::event::s3::S3EventRecord;
 use aws_lambda_events::event::sns::SnsRecord;
 use serde_json::{Map, Value};
 
-use super::{decode_key, record_source, typed, Records};
+use super::read::{decode_key, record_source, typed, Records};
 use crate::model::{Metadata, ObjectItem, ObjectRef, WorkItem};
 
 /// Whether the object is an S3 notification (or SNS carrying one), or S3's test event.

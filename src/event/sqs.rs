@@ -7,7 +7,8 @@ use aws_lambda_events::event::sqs::SqsMessage;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{eventbridge, record_source, redrive, s3, typed, Records};
+use super::read::{record_source, typed, Records};
+use super::{eventbridge, redrive, s3};
 use crate::model::WorkItem;
 
 /// One SQS message and its work, or why its body could not be read.

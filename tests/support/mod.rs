@@ -157,7 +157,7 @@ pub struct LocalApp {
     /// An S3 client for moto, to stage and inspect objects.
     pub s3: aws_sdk_s3::Client,
     pub endpoint: endpoint::LocalEndpoint,
-    pub app: whatsapp_media_cleanup::handler::App<
+    pub app: whatsapp_media_cleanup::pipeline::App<
         whatsapp_media_cleanup::whatsapp::WhatsAppClient,
         whatsapp_media_cleanup::storage::S3Store,
     >,
@@ -173,7 +173,7 @@ impl LocalApp {
                 .await
                 .expect("local endpoint");
         let (config, media) = media_client(env, &endpoint.url(), SECRET_ACCESS_KEY);
-        let app = whatsapp_media_cleanup::handler::App {
+        let app = whatsapp_media_cleanup::pipeline::App {
             config,
             media,
             store: whatsapp_media_cleanup::storage::S3Store::new(s3.clone()),
@@ -205,7 +205,7 @@ impl LocalApp {
     pub async fn invoke(
         &self,
         event: serde_json::Value,
-    ) -> Result<serde_json::Value, whatsapp_media_cleanup::handler::FunctionError> {
+    ) -> Result<serde_json::Value, whatsapp_media_cleanup::protocol::FunctionError> {
         let mut context = lambda_runtime::Context::default();
         let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(30);
         context.deadline = deadline

@@ -1,11 +1,12 @@
-//! Item results and the result payload (contract, section 6).
-
-use std::time::Duration;
+//! The result payload (contract, section 6): one result per item, written from its
+//! typed outcome, and the bound that keeps a custom event's answer within Lambda's limit.
 
 use serde::Serialize;
+use thiserror::Error;
 
 use crate::model::{InvalidItem, ObjectRef, Removal, StoreError, Target, WorkItem};
-use crate::whatsapp::{DeleteReport, Deleted, MediaError};
+use crate::pipeline::{ItemOutcome, MediaStep, ObjectStep};
+use crate::whatsapp::{Deleted, MediaError};
 
 /// What happened to one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -135,19 +136,40 @@ pub struct ItemResult {
     /// Why the S3 object could not be deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_error: Option<ErrorReport>,
-    /// The round trip of each request sent, for the metrics; not in the payload.
-    #[serde(skip)]
-    pub api_latencies: Vec<Duration>,
-    /// How many of the requests sent were throttled, for the metrics; not in the payload.
-    #[serde(skip)]
-    pub throttles: u32,
+}
+
+impl From<ItemOutcome> for ItemResult {
+    fn from(outcome: ItemOutcome) -> Self {
+        match outcome {
+            ItemOutcome::Invalid(item) => Self::invalid(item),
+            ItemOutcome::Skipped { object, reason } => Self::skipped(object, reason),
+            ItemOutcome::LookupFailed { object, error } => Self::lookup_failed(object, &error),
+            ItemOutcome::Resolved {
+                target,
+                media,
+                object,
+            } => {
+                let result = match media {
+                    MediaStep::DryRun => Self::for_target(target, Outcome::DryRun, 0, None),
+                    MediaStep::Sent { result, attempts } => {
+                        Self::deletion(target, result, attempts)
+                    }
+                };
+                match object {
+                    ObjectStep::Untouched => result,
+                    ObjectStep::Kept => result.with_s3_object(None),
+                    ObjectStep::Removed(removal) => result.with_s3_object(Some(removal)),
+                }
+            }
+        }
+    }
 }
 
 impl ItemResult {
     /// An item that failed validation: it was never sent. The invalid values it echoes are
     /// cut short, so that a multi-megabyte field does not travel on into the payload and
     /// the logs.
-    pub fn invalid(item: InvalidItem) -> Self {
+    fn invalid(item: InvalidItem) -> Self {
         Self {
             media_id: item.media_id.map(echo),
             origination_phone_number_id: item.phone_number_id.map(echo),
@@ -164,13 +186,11 @@ impl ItemResult {
                 request_id: None,
             }),
             s3_error: None,
-            api_latencies: Vec::new(),
-            throttles: 0,
         }
     }
 
     /// An item with nothing to do.
-    pub fn skipped(object: Option<ObjectRef>, reason: String) -> Self {
+    fn skipped(object: Option<ObjectRef>, reason: String) -> Self {
         Self {
             media_id: None,
             origination_phone_number_id: None,
@@ -181,13 +201,11 @@ impl ItemResult {
             attempts: 0,
             error: None,
             s3_error: None,
-            api_latencies: Vec::new(),
-            throttles: 0,
         }
     }
 
     /// An object whose metadata could not be read.
-    pub fn lookup_failed(object: ObjectRef, error: &StoreError) -> Self {
+    fn lookup_failed(object: ObjectRef, error: &StoreError) -> Self {
         Self {
             media_id: None,
             origination_phone_number_id: None,
@@ -198,13 +216,11 @@ impl ItemResult {
             attempts: 0,
             error: Some(ErrorReport::s3("MetadataLookupFailed", error)),
             s3_error: None,
-            api_latencies: Vec::new(),
-            throttles: 0,
         }
     }
 
     /// Records what became of the S3 object: `None` when its deletion was not attempted.
-    pub fn with_s3_object(mut self, removal: Option<Result<Removal, StoreError>>) -> Self {
+    fn with_s3_object(mut self, removal: Option<Result<Removal, StoreError>>) -> Self {
         (self.s3_object, self.s3_error) = match removal {
             None => (Some(S3Object::Kept), None),
             Some(Ok(Removal::Deleted)) => (Some(S3Object::Deleted), None),
@@ -231,20 +247,14 @@ impl ItemResult {
         self.error.iter().chain(&self.s3_error).any(|e| e.retryable)
     }
 
-    /// A valid item in a dry run: nothing was sent.
-    pub fn dry_run(target: Target) -> Self {
-        Self::for_target(target, Outcome::DryRun, 0, None, Vec::new())
-    }
-
     /// The end of a deletion that was sent.
-    pub fn deletion(target: Target, report: DeleteReport) -> Self {
-        let (outcome, error) = match &report.result {
+    fn deletion(target: Target, result: Result<Deleted, MediaError>, attempts: u32) -> Self {
+        let (outcome, error) = match &result {
             Ok(Deleted::Deleted) => (Outcome::Deleted, None),
             Ok(Deleted::AlreadyDeleted) => (Outcome::AlreadyDeleted, None),
             Err(e) => (Outcome::Failed, Some(ErrorReport::from(e))),
         };
-        Self::for_target(target, outcome, report.attempts, error, report.latencies)
-            .with_throttles(report.throttles)
+        Self::for_target(target, outcome, attempts, error)
     }
 
     fn for_target(
@@ -252,7 +262,6 @@ impl ItemResult {
         outcome: Outcome,
         attempts: u32,
         error: Option<ErrorReport>,
-        api_latencies: Vec<Duration>,
     ) -> Self {
         Self {
             media_id: Some(target.media_id.as_str().to_owned()),
@@ -264,14 +273,7 @@ impl ItemResult {
             attempts,
             error,
             s3_error: None,
-            api_latencies,
-            throttles: 0,
         }
-    }
-
-    fn with_throttles(mut self, throttles: u32) -> Self {
-        self.throttles = throttles;
-        self
     }
 }
 
@@ -388,6 +390,48 @@ const DEFAULT_PHONE_NUMBER_ID: usize = 115 + 2;
 /// The version id that S3 reads for an object named without one: at most 1,024 bytes.
 const READ_VERSION_ID: usize = 1_024 * 2 + 2;
 
+/// A custom event whose answer might not fit in Lambda's response: refused before any
+/// work, as an invalid event.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum AnswerError {
+    /// A custom event holds more deletions than one answer can carry.
+    #[error("a custom event may hold at most {max} deletions, and this one holds {count}: split it, or use S3 Batch Operations for bulk work (its tasks report to a completion report, not to one response)")]
+    TooManyDeletions {
+        /// The deletions in the event.
+        count: usize,
+        /// The most one event may hold.
+        max: usize,
+    },
+    /// The answer to a custom event could exceed Lambda's response limit (its keys or ids
+    /// are unusually long).
+    #[error("the answer to this event could take {bound} bytes, over Lambda's {limit}-byte response limit, so every outcome would be lost: send fewer deletions per invocation, or use S3 Batch Operations for bulk work")]
+    AnswerTooLarge {
+        /// The most the answer could take.
+        bound: usize,
+        /// Lambda's limit.
+        limit: usize,
+    },
+}
+
+/// Refuses, before any work, a custom event whose answer might not fit in Lambda's
+/// response.
+pub fn answer_fits(items: &[WorkItem]) -> Result<(), AnswerError> {
+    if items.len() > MAX_DELETIONS {
+        return Err(AnswerError::TooManyDeletions {
+            count: items.len(),
+            max: MAX_DELETIONS,
+        });
+    }
+    let bound = answer_bound(items);
+    if bound > RESPONSE_LIMIT {
+        return Err(AnswerError::AnswerTooLarge {
+            bound,
+            limit: RESPONSE_LIMIT,
+        });
+    }
+    Ok(())
+}
+
 /// The most bytes the payload for `items` can take, counted before any work: each item's
 /// echoed strings as they will be written, plus [`WRITTEN_PER_ITEM`].
 pub fn answer_bound(items: &[WorkItem]) -> usize {
@@ -472,27 +516,15 @@ mod tests {
         };
         let failed = ItemResult::deletion(
             target.clone(),
-            DeleteReport {
-                result: Err(MediaError::Service {
-                    code: "ThrottledRequestException".into(),
-                    status: 429,
-                    message: "Rate exceeded".into(),
-                    request_id: Some("r-1".into()),
-                }),
-                attempts: 3,
-                latencies: Vec::new(),
-                throttles: 0,
-            },
+            Err(MediaError::Service {
+                code: "ThrottledRequestException".into(),
+                status: 429,
+                message: "Rate exceeded".into(),
+                request_id: Some("r-1".into()),
+            }),
+            3,
         );
-        let deleted = ItemResult::deletion(
-            target,
-            DeleteReport {
-                result: Ok(Deleted::Deleted),
-                attempts: 1,
-                latencies: Vec::new(),
-                throttles: 0,
-            },
-        );
+        let deleted = ItemResult::deletion(target, Ok(Deleted::Deleted), 1);
         let payload = serde_json::to_value(Payload::new(false, vec![failed, deleted])).unwrap();
         assert_eq!(
             payload,
@@ -532,29 +564,17 @@ mod tests {
         let echoed = r#""a""phone-number-id-a""""""""#.len();
         let failed = ItemResult::deletion(
             target.clone(),
-            DeleteReport {
-                result: Err(MediaError::Service {
-                    code: nasty.clone(),
-                    status: 503,
-                    message: nasty.clone(),
-                    request_id: Some(nasty.clone()),
-                }),
-                attempts: u32::MAX,
-                latencies: Vec::new(),
-                throttles: 0,
-            },
+            Err(MediaError::Service {
+                code: nasty.clone(),
+                status: 503,
+                message: nasty.clone(),
+                request_id: Some(nasty.clone()),
+            }),
+            u32::MAX,
         );
         let gone = |removal| {
-            ItemResult::deletion(
-                target.clone(),
-                DeleteReport {
-                    result: Ok(Deleted::AlreadyDeleted),
-                    attempts: u32::MAX,
-                    latencies: Vec::new(),
-                    throttles: 0,
-                },
-            )
-            .with_s3_object(Some(removal))
+            ItemResult::deletion(target.clone(), Ok(Deleted::AlreadyDeleted), u32::MAX)
+                .with_s3_object(Some(removal))
         };
         let s3_failed = gone(Err(StoreError {
             operation: "DeleteObject",

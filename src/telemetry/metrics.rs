@@ -14,7 +14,8 @@ use metrics::{counter, describe_histogram, histogram, Unit};
 use metrics_cloudwatch_embedded::Builder;
 pub use metrics_cloudwatch_embedded::Collector;
 
-use crate::report::{ItemResult, Outcome, S3Object};
+use crate::payload::{ItemResult, Outcome, S3Object};
+use crate::pipeline::Telemetry;
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "WhatsAppMediaCleanup";
@@ -36,13 +37,13 @@ pub fn init(function_name: &str) -> Result<&'static Collector, String> {
     Ok(collector)
 }
 
-/// Counts the outcomes of an invocation's items (a no-op where no recorder is installed,
-/// as in unit tests).
-pub fn record_items(results: &[ItemResult]) {
+/// Counts the outcomes of an invocation's items, and what was measured of each (a no-op
+/// where no recorder is installed, as in unit tests).
+pub fn record_items(results: &[(ItemResult, Telemetry)]) {
     if COLD.swap(false, Ordering::Relaxed) {
         counter!("ColdStart").increment(1);
     }
-    for result in results {
+    for (result, telemetry) in results {
         let name = match result.outcome {
             Outcome::Deleted => "Deleted",
             Outcome::AlreadyDeleted => "AlreadyDeleted",
@@ -57,10 +58,10 @@ pub fn record_items(results: &[ItemResult]) {
         if result.attempts > 1 {
             counter!("Retries").increment(u64::from(result.attempts - 1));
         }
-        if result.throttles > 0 {
-            counter!("Throttled").increment(u64::from(result.throttles));
+        if telemetry.throttles > 0 {
+            counter!("Throttled").increment(u64::from(telemetry.throttles));
         }
-        for latency in &result.api_latencies {
+        for latency in &telemetry.api_latencies {
             histogram!("ApiLatency").record(latency.as_secs_f64() * 1000.0);
         }
     }
