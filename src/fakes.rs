@@ -41,7 +41,8 @@ struct Version {
 }
 
 /// The versions of keys in one bucket (the bucket name is not looked at), oldest first.
-/// Every call is recorded; DeleteObject succeeds, or fails with `failing_delete`.
+/// Every call is recorded; DeleteObject succeeds, or fails with `failing_delete`, or, in a
+/// `read_only` store, fails the test.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryStore {
     versions: Vec<Version>,
@@ -49,9 +50,19 @@ pub(crate) struct MemoryStore {
     pub calls: Mutex<Vec<String>>,
     /// What every DeleteObject fails with, if set.
     pub failing_delete: Option<StoreError>,
+    /// A DeleteObject fails the test: for stages that must only read.
+    pub read_only: bool,
 }
 
 impl MemoryStore {
+    /// A store whose DeleteObject fails the test.
+    pub fn read_only() -> Self {
+        Self {
+            read_only: true,
+            ..Self::default()
+        }
+    }
+
     /// Writes a new version of `key`.
     pub fn put(&mut self, key: &str, version_id: &str, names: Names) {
         self.versions.push(Version {
@@ -179,6 +190,10 @@ impl ObjectStore for MemoryStore {
         version: Option<&str>,
         _: Option<&str>,
     ) -> Result<Deleted, StoreError> {
+        assert!(
+            !self.read_only,
+            "DeleteObject {key} {version:?} in a read-only stage"
+        );
         self.log(format!("delete {key} {version:?}"));
         match &self.failing_delete {
             Some(error) => Err(error.clone()),

@@ -22,19 +22,21 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
 ) -> Result<Value, FunctionError> {
     let deadline = deadline::from_context(event.context.deadline);
     let config = &app.config;
+    // Each item is written and logged as it ends.
+    let settle = telemetry::settle;
     match event::recognise(&event.payload)? {
         Event::Custom(custom) => {
             // Refused before any work if its answer might not fit in Lambda's response.
             payload::answer_fits(&custom.items)?;
             let options = config.run_options(custom.dry_run, custom.delete_s3_object);
-            let finished = pipeline::run(app, custom.items, options, deadline).await;
-            let results = telemetry::record(finished);
+            let settled = pipeline::run(app, custom.items, options, deadline, &settle).await;
+            let results = telemetry::count(settled);
             Ok(to_value(Payload::new(options.dry_run, results)))
         }
         Event::Notification(items) => {
             let options = config.notification_options();
-            let finished = pipeline::run(app, items, options, deadline).await;
-            let payload = Payload::new(options.dry_run, telemetry::record(finished));
+            let settled = pipeline::run(app, items, options, deadline, &settle).await;
+            let payload = Payload::new(options.dry_run, telemetry::count(settled));
             // A failure must fail the invocation, so that Lambda retries it and then keeps
             // it in the failure destination: a payload would be dropped.
             protocol::fail_on_failed_items(&payload)?;
@@ -53,10 +55,10 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
                     }
                 })
                 .unzip();
-            let finished = pipeline::run_groups(app, groups, options, deadline).await;
+            let settled = pipeline::run_groups(app, groups, options, deadline, &settle).await;
             let failed = messages
                 .into_iter()
-                .zip(finished.into_iter().map(telemetry::record))
+                .zip(settled.into_iter().map(telemetry::count))
                 .filter(|((_, readable), results)| {
                     !readable || results.iter().any(payload::ItemResult::failed)
                 })
@@ -67,8 +69,8 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
             let options = config.run_options(false, true);
             let (task_ids, items): (Vec<String>, Vec<_>) =
                 job.tasks.into_iter().map(|t| (t.task_id, t.item)).unzip();
-            let finished = pipeline::run(app, items, options, deadline).await;
-            let results = telemetry::record(finished);
+            let settled = pipeline::run(app, items, options, deadline, &settle).await;
+            let results = telemetry::count(settled);
             Ok(to_value(protocol::batch_response(
                 job.schema_version,
                 job.invocation_id,

@@ -2,8 +2,10 @@
 //! (contract, section 5). Each stage ends in a typed step, and the next is decided from
 //! that step: the object goes only once the API said the media is gone.
 //!
-//! Items run concurrently (`MAX_CONCURRENCY`), and come back in the event's order, as
-//! [`Finished`] items: the [`ItemOutcome`] and, beside it, what the run measured.
+//! Items run concurrently (`MAX_CONCURRENCY`). Each ends as a [`Finished`] item (the
+//! [`ItemOutcome`] and, beside it, what the run measured), which the caller's `settle`
+//! takes as soon as it ends (so that it is logged then, even if the invocation dies
+//! later); what `settle` makes of them comes back in the event's order.
 
 use std::time::{Duration, Instant};
 
@@ -112,38 +114,43 @@ pub struct Finished {
     pub telemetry: Telemetry,
 }
 
-/// Runs `items`, `MAX_CONCURRENCY` at a time, and gives them back in their order.
-pub async fn run<M: MediaApi, S: ObjectStore>(
+/// Runs `items`, `MAX_CONCURRENCY` at a time, hands each to `settle` as it ends, and gives
+/// what `settle` made of them back in their order.
+pub async fn run<M: MediaApi, S: ObjectStore, T>(
     app: &App<M, S>,
     items: Vec<WorkItem>,
     options: RunOptions,
     deadline: Instant,
-) -> Vec<Finished> {
+    settle: &(impl Fn(Finished) -> T + Sync),
+) -> Vec<T> {
     // Unordered, so that a slow item holds one slot rather than the next items behind it;
     // the results are put back in the event's order afterwards.
-    let mut finished: Vec<(usize, Finished)> =
-        stream::iter(items.into_iter().enumerate())
-            .map(|(index, item)| async move {
-                (index, item_through(app, item, options, deadline).await)
-            })
-            .buffer_unordered(app.config.max_concurrency)
-            .collect()
-            .await;
-    finished.sort_unstable_by_key(|(index, _)| *index);
-    finished.into_iter().map(|(_, item)| item).collect()
+    let mut settled: Vec<(usize, T)> = stream::iter(items.into_iter().enumerate())
+        .map(|(index, item)| async move {
+            (
+                index,
+                settle(item_through(app, item, options, deadline).await),
+            )
+        })
+        .buffer_unordered(app.config.max_concurrency)
+        .collect()
+        .await;
+    settled.sort_unstable_by_key(|(index, _)| *index);
+    settled.into_iter().map(|(_, item)| item).collect()
 }
 
 /// Runs groups of items (the items of each SQS message) as one run, and gives each group
 /// its own items back, in order.
-pub async fn run_groups<M: MediaApi, S: ObjectStore>(
+pub async fn run_groups<M: MediaApi, S: ObjectStore, T>(
     app: &App<M, S>,
     groups: Vec<Vec<WorkItem>>,
     options: RunOptions,
     deadline: Instant,
-) -> Vec<Vec<Finished>> {
+    settle: &(impl Fn(Finished) -> T + Sync),
+) -> Vec<Vec<T>> {
     let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
     let items = groups.into_iter().flatten().collect();
-    let mut finished = run(app, items, options, deadline).await.into_iter();
+    let mut finished = run(app, items, options, deadline, settle).await.into_iter();
     sizes
         .into_iter()
         .map(|size| finished.by_ref().take(size).collect())
@@ -309,7 +316,7 @@ mod tests {
     #[tokio::test]
     async fn the_object_goes_only_once_the_api_said_its_media_is_gone() {
         let gone = app(FakeMedia::default());
-        let finished = run(&gone, vec![object("a.jpg")], DELETE, deadline()).await;
+        let finished = run(&gone, vec![object("a.jpg")], DELETE, deadline(), &|f| f).await;
         assert!(matches!(
             &finished[0].outcome,
             ItemOutcome::Resolved { media, object: ObjectStep::Removed(Ok(Removal::Deleted)), .. } if media.gone()
@@ -320,7 +327,7 @@ mod tests {
             failing: Some(MediaError::Network("connection reset".into())),
             ..FakeMedia::default()
         });
-        let finished = run(&failing, vec![object("a.jpg")], DELETE, deadline()).await;
+        let finished = run(&failing, vec![object("a.jpg")], DELETE, deadline(), &|f| f).await;
         assert!(matches!(
             &finished[0].outcome,
             ItemOutcome::Resolved {
@@ -338,7 +345,7 @@ mod tests {
             dry_run: true,
             ..DELETE
         };
-        let finished = run(&gone, vec![object("b.jpg")], dry, deadline()).await;
+        let finished = run(&gone, vec![object("b.jpg")], dry, deadline(), &|f| f).await;
         assert!(matches!(
             &finished[0].outcome,
             ItemOutcome::Resolved {
@@ -370,7 +377,7 @@ mod tests {
             vec![skipped],
             vec![ids("four"), ids("five"), object("b.jpg")],
         ];
-        let finished = run_groups(&app, groups, DELETE, deadline()).await;
+        let finished = run_groups(&app, groups, DELETE, deadline(), &|f| f).await;
         let media = |group: &[Finished]| -> Vec<String> {
             group
                 .iter()

@@ -179,3 +179,74 @@ fn task_result(task_id: String, item: &ItemResult) -> S3BatchJobResult {
     result.result_string = Some(result_string.chars().take(RESULT_STRING_CHARS).collect());
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{ObjectRef, StoreError};
+    use crate::pipeline::ItemOutcome;
+
+    fn result(outcome: ItemOutcome) -> ItemResult {
+        ItemResult::from(outcome)
+    }
+
+    #[test]
+    fn the_sqs_answer_names_each_message_to_retry() {
+        let answer = serde_json::to_value(sqs_response(["m1".to_owned(), "m3".to_owned()]));
+        assert_eq!(
+            answer.unwrap(),
+            json!({"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"}]})
+        );
+        let none = serde_json::to_value(sqs_response(Vec::new())).unwrap();
+        assert_eq!(none, json!({"batchItemFailures": []}));
+    }
+
+    #[test]
+    fn the_batch_answer_echoes_the_job_and_has_no_nulls() {
+        let object = ObjectRef {
+            bucket: "media".into(),
+            key: "k.jpg".into(),
+            version_id: None,
+        };
+        let skipped = result(ItemOutcome::Skipped {
+            object: Some(object.clone()),
+            reason: "no media id".into(),
+        });
+        let failed = result(ItemOutcome::LookupFailed {
+            object,
+            error: StoreError {
+                operation: "HeadObject",
+                status: Some(503),
+                message: "SlowDown".into(),
+                retryable: true,
+            },
+        });
+        let invalid = result(ItemOutcome::Invalid(crate::model::InvalidItem {
+            media_id: None,
+            phone_number_id: None,
+            object: None,
+            problem: "the task has no s3Key".into(),
+        }));
+        let answer = batch_response(
+            "2.0".into(),
+            "inv".into(),
+            [
+                ("t1".to_owned(), &skipped),
+                ("t2".to_owned(), &failed),
+                ("t3".to_owned(), &invalid),
+            ],
+        );
+        assert_eq!(
+            serde_json::to_value(answer).unwrap(),
+            json!({"invocationSchemaVersion": "2.0", "treatMissingKeysAs": "PermanentFailure",
+                   "invocationId": "inv", "results": [
+                {"taskId": "t1", "resultCode": "Succeeded", "resultString": "skipped: no media id"},
+                {"taskId": "t2", "resultCode": "TemporaryFailure",
+                 "resultString": "MetadataLookupFailed: HeadObject failed: SlowDown"},
+                {"taskId": "t3", "resultCode": "PermanentFailure",
+                 "resultString": "InvalidInput: the task has no s3Key"}]})
+        );
+    }
+}

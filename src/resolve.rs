@@ -445,7 +445,7 @@ mod tests {
 
     #[tokio::test]
     async fn tags_give_the_ids_when_metadata_does_not_and_metadata_wins() {
-        let mut store = MemoryStore::default();
+        let mut store = MemoryStore::read_only();
         store.put(
             "tagged.jpg",
             "v1",
@@ -505,7 +505,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_marker_reads_the_tags_of_the_version_it_hid_never_a_newer_one() {
-        let mut store = MemoryStore::default();
+        let mut store = MemoryStore::read_only();
         store.put(
             "race.jpg",
             "v1",
@@ -533,7 +533,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_blank_or_invalid_tag_is_never_taken_for_an_id() {
-        let mut store = MemoryStore::default();
+        let mut store = MemoryStore::read_only();
         store.put("blank.jpg", "v1", names(&[(MEDIA, "  ")], &[(MEDIA, " ")]));
         store.put(
             "bad.jpg",
@@ -555,7 +555,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_marker_decides_which_form_of_an_eventbridge_key_it_belongs_to() {
-        let mut store = MemoryStore::default();
+        let mut store = MemoryStore::read_only();
         let tags = |id| names(&[], &[(MEDIA, id), (PHONE, "phone-number-id-1")]);
         store.put("a b.jpg", "v1", tags("decoded"));
         store.mark("a b.jpg", "m1");

@@ -128,6 +128,10 @@ async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
         ("12-", "Records[0].s3.object.key"),
         ("16-", "Records[0].Sns.Message is not"),
         ("17-", "Records[0].Sns.Message: invalid type"),
+        (
+            "41-",
+            "the SNS record cannot be read at Records[0].Sns: missing field",
+        ),
     ] {
         assert_eq!(error_type(prefix), "ItemsFailed", "{prefix}");
         let Answer::Error(e) = answer(prefix) else {
@@ -186,6 +190,10 @@ async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
     // SQS messages that cannot be read are reported for retry and the DLQ.
     assert_eq!(
         response("18-")["batchItemFailures"],
+        json!([{"itemIdentifier": "m1"}])
+    );
+    assert_eq!(
+        response("42-")["batchItemFailures"],
         json!([{"itemIdentifier": "m1"}])
     );
     assert!(

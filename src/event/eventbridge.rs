@@ -37,9 +37,9 @@ pub(crate) fn matches(map: &Map<String, Value>) -> bool {
     map.get("source").and_then(Value::as_str) == Some("aws.s3") && map.contains_key("detail-type")
 }
 
-/// The event's one work item.
-pub(crate) fn parse(value: &Value) -> Vec<WorkItem> {
-    let event = match typed::<EventBridgeEvent<ObjectDetail>>(value, "the EventBridge event", "") {
+/// The event's one work item. `at` is where the event sits (empty at the top).
+pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
+    let event = match typed::<EventBridgeEvent<ObjectDetail>>(value, "the EventBridge event", at) {
         Ok(event) => event,
         Err(problem) => return vec![WorkItem::invalid(None, problem)],
     };
@@ -105,6 +105,10 @@ mod tests {
 
     use super::*;
 
+    fn parse_top(value: &Value) -> Vec<WorkItem> {
+        parse(value, "")
+    }
+
     fn event(detail_type: &str, deletion_type: &str) -> Value {
         json!({"version": "0", "source": "aws.s3", "detail-type": detail_type,
                "detail": {"bucket": {"name": "media"},
@@ -114,17 +118,17 @@ mod tests {
 
     #[test]
     fn both_deletion_types_and_others_skipped() {
-        let gone = parse(&event("Object Deleted", "Permanently Deleted"));
+        let gone = parse_top(&event("Object Deleted", "Permanently Deleted"));
         assert!(
             matches!(&gone[..], [WorkItem::Object(o)] if o.metadata == Metadata::Gone && o.object.key == "in/photo 1.jpg")
         );
-        let marker = parse(&event("Object Deleted", "Delete Marker Created"));
+        let marker = parse_top(&event("Object Deleted", "Delete Marker Created"));
         assert!(
             matches!(&marker[..], [WorkItem::Object(o)] if o.metadata == Metadata::HiddenByMarker)
         );
-        let created = parse(&event("Object Created", ""));
+        let created = parse_top(&event("Object Created", ""));
         assert!(matches!(&created[..], [WorkItem::Skipped { .. }]));
-        let odd = parse(&event("Object Deleted", "Vaporised"));
+        let odd = parse_top(&event("Object Deleted", "Vaporised"));
         assert!(matches!(&odd[..], [WorkItem::Invalid(_)]));
     }
 
@@ -133,7 +137,7 @@ mod tests {
         let marker = |key: &str| {
             let mut e = event("Object Deleted", "Delete Marker Created");
             e["detail"]["object"]["key"] = json!(key);
-            match &parse(&e)[..] {
+            match &parse_top(&e)[..] {
                 [WorkItem::Object(o)] => (o.object.key.clone(), o.decoded_key.clone()),
                 other => panic!("{other:?}"),
             }

@@ -73,7 +73,7 @@ pub fn recognise(payload: &Value) -> Result<Event, EventError> {
         return Ok(Event::Notification(s3::parse(payload, "")));
     }
     if eventbridge::matches(map) {
-        return Ok(Event::Notification(eventbridge::parse(payload)));
+        return Ok(Event::Notification(eventbridge::parse(payload, "")));
     }
     if sqs::matches(map) {
         return Ok(Event::Sqs(sqs::parse(payload)));

@@ -39,6 +39,7 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let field = match (at, path.as_str()) {
+            ("", ".") => "the top".to_owned(),
             (at, ".") => at.to_owned(),
             ("", path) => path.to_owned(),
             (at, path) => format!("{at}.{path}"),

@@ -2,7 +2,6 @@
 //! EventBridge events routed to the queue), or Lambda on-failure records from the failure
 //! queue that carry either (a redrive).
 
-use aws_lambda_events::event::sns::SnsMessage;
 use aws_lambda_events::event::sqs::SqsMessage;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -18,6 +17,15 @@ pub struct Message {
     pub message_id: String,
     /// The message's items, or the reason its body is unreadable.
     pub items: Result<Vec<WorkItem>, String>,
+}
+
+/// An SNS envelope, as SNS delivers it to an SQS queue without raw delivery: only what the
+/// function reads. aws_lambda_events' `SnsMessage` requires the signature fields, which SNS
+/// FIFO topics do not send (their envelopes are not signed).
+#[derive(Deserialize)]
+struct SnsEnvelope {
+    #[serde(rename = "Message")]
+    message: String,
 }
 
 /// The id of a message that cannot be read as an [`SqsMessage`], so that it can still be
@@ -71,7 +79,7 @@ fn body_items(body: &str) -> Result<Vec<WorkItem>, String> {
         serde_json::from_str(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     // An SNS subscription without raw delivery wraps the notification in an envelope.
     if value.get("Type").and_then(Value::as_str) == Some("Notification") {
-        let envelope: SnsMessage = typed(&value, "the SNS envelope", "body")?;
+        let envelope: SnsEnvelope = typed(&value, "the SNS envelope", "body")?;
         value = serde_json::from_str(&envelope.message)
             .map_err(|e| format!("the SNS message is not JSON: {e}"))?;
     }
@@ -82,9 +90,9 @@ fn body_items(body: &str) -> Result<Vec<WorkItem>, String> {
         return Err("the body is not a JSON object".into());
     };
     if s3::matches(map) {
-        Ok(s3::parse(&value, ""))
+        Ok(s3::parse(&value, "body."))
     } else if eventbridge::matches(map) {
-        Ok(eventbridge::parse(&value))
+        Ok(eventbridge::parse(&value, "body"))
     } else {
         Err("the body is not an S3 event notification, an EventBridge event or a Lambda failure record".into())
     }
@@ -110,11 +118,17 @@ mod tests {
              "body": json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string()},
             {"messageId": "m6", "eventSource": "aws:sqs", "body": 7},
             {"messageId": "m7", "eventSource": "aws:sqs",
-             "body": json!({"Type": "Notification", "Message": s3.to_string()}).to_string()},
+             "body": json!({"Type": "Notification", "MessageId": "m", "Message": 5}).to_string()},
+            // SNS FIFO topics send envelopes without signature fields.
+            {"messageId": "m8", "eventSource": "aws:sqs",
+             "body": json!({"Type": "Notification", "MessageId": "4f0c9b6a", "SequenceNumber": "10000000000000003000",
+                            "TopicArn": "arn:aws:sns:us-east-1:123456789012:deletions.fifo",
+                            "Message": s3.to_string(), "Timestamp": "2026-11-25T10:00:00.000Z",
+                            "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"}).to_string()},
         ]});
         assert!(matches(event.as_object().unwrap()));
         let messages = parse(&event);
-        assert_eq!(messages.len(), 7);
+        assert_eq!(messages.len(), 8);
         assert!(
             matches!(&messages[0].items, Ok(items) if matches!(&items[..], [WorkItem::Object(_)]))
         );
@@ -135,9 +149,14 @@ mod tests {
             messages[5].items
         );
         assert!(
-            matches!(&messages[6].items, Err(p) if p.starts_with("the SNS envelope cannot be read at body: missing field `MessageId`")),
+            matches!(&messages[6].items, Err(p) if p.starts_with("the SNS envelope cannot be read at body.Message: invalid type: integer `5`")),
             "{:?}",
             messages[6].items
+        );
+        assert!(
+            matches!(&messages[7].items, Ok(items) if matches!(&items[..], [WorkItem::Object(_)])),
+            "{:?}",
+            messages[7].items
         );
     }
 }

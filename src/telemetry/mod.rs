@@ -5,21 +5,20 @@ pub mod item_log;
 pub mod metrics;
 
 use crate::payload::ItemResult;
-use crate::pipeline::Finished;
+use crate::pipeline::{Finished, Telemetry};
 
-/// The payload's results of finished items, in order: each is logged with its latency,
-/// and all are counted with what was measured of them.
-pub fn record(finished: Vec<Finished>) -> Vec<ItemResult> {
-    let results: Vec<(ItemResult, _)> = finished
-        .into_iter()
-        .map(|Finished { outcome, telemetry }| {
-            let result = ItemResult::from(outcome);
-            item_log::log(&result, telemetry.latency);
-            (result, telemetry)
-        })
-        .collect();
-    metrics::record_items(&results);
-    results.into_iter().map(|(result, _)| result).collect()
+/// The payload's result of an item that just ended, logged now with its latency.
+pub fn settle(finished: Finished) -> (ItemResult, Telemetry) {
+    let Finished { outcome, telemetry } = finished;
+    let result = ItemResult::from(outcome);
+    item_log::log(&result, telemetry.latency);
+    (result, telemetry)
+}
+
+/// The results of a run, in order, once all are counted with what was measured of them.
+pub fn count(settled: Vec<(ItemResult, Telemetry)>) -> Vec<ItemResult> {
+    metrics::record_items(&settled);
+    settled.into_iter().map(|(result, _)| result).collect()
 }
 
 /// An SQS message of which no item could be read: logged with why, and counted as
