@@ -54,7 +54,7 @@ $(SCAN_TOOLS): requirements-scan.txt
 # end-to-end tests all run against the same optimised build that users deploy.
 lint: $(TOOLS) $(CARGO_DENY) $(SCAN_TOOLS)
 	cargo fmt --check
-	cargo clippy --release --locked --all-targets -- -D warnings
+	cargo clippy --release --locked --workspace --all-targets -- -D warnings
 	$(CARGO_DENY) --log-level error check licenses bans sources
 	mkdir -p target
 	$(EXISTING) template.yaml > target/template-existing-bucket.yaml
@@ -117,15 +117,15 @@ sam-local: $(TOOLS) arm64-tools
 	exit $$status
 
 demo: $(TOOLS)
-	cargo build --release --locked --bins --examples
-	target/release/examples/demo
+	cargo build --release --locked --workspace --bins --examples
+	target/release/demo
 
 # One event, locally and safely: `make invoke EVENT=events/custom-ids.json`. The same
 # staging and local endpoints as the demo; no credential of yours is passed on.
 invoke: $(TOOLS)
 	@test -n "$(EVENT)" || (echo 'usage: make invoke EVENT=events/<file>.json' >&2; exit 2)
-	cargo build --release --locked --bins --examples
-	target/release/examples/demo $(EVENT)
+	cargo build --release --locked --workspace --bins --examples
+	target/release/demo $(EVENT)
 
 # Figures, not assertions: these machines are too noisy for timed tests.
 # The bench runs twice: on the tests' release build, then on the deployed build's profile
@@ -134,10 +134,10 @@ DEPLOYED_HOST := target/lambda-host
 bench: $(TOOLS) arm64-tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked --output-format zip
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --locked --lambda-dir $(DEPLOYED_HOST)
-	cargo build --release --locked --bins --examples
-	target/release/examples/bench
-	BENCH_BINARY=$(DEPLOYED_HOST)/whatsapp-media-cleanup/bootstrap target/release/examples/bench
-	target/release/examples/fleet
+	cargo build --release --locked --workspace --bins --examples
+	target/release/bench
+	BENCH_BINARY=$(DEPLOYED_HOST)/whatsapp-media-cleanup/bootstrap target/release/bench
+	target/release/fleet
 
 # cargo-fuzz needs a nightly toolchain; proptest does the same job on stable. make test
 # runs its default 256 cases per property as a smoke run; this runs 500,000 (a few minutes).

@@ -3,7 +3,7 @@
 //! Runtime API emulator, against moto's S3 server and the local social-messaging endpoint.
 //! `make test` builds the artifact and installs qemu before this runs.
 
-mod support;
+use testkit as support;
 
 use std::ffi::OsStr;
 use std::path::Path;

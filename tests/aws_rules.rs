@@ -6,7 +6,7 @@
 //! the fault proxy, for a re-upload that lands between a read and a delete) and the local
 //! endpoint that checks each signature.
 
-mod support;
+use testkit as support;
 
 use std::time::Duration;
 

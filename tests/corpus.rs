@@ -4,7 +4,7 @@
 //! byte for byte, to the real binary, with moto's S3 server behind it. Each gets a clear
 //! function error or a payload, and the runtime stays up and serves the next event.
 
-mod support;
+use testkit as support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! are staged in moto first (their version ids replaced by real ones). The function's logs,
 //! at TRACE level, are then checked for credentials.
 
-mod support;
+use testkit as support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

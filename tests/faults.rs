@@ -6,7 +6,7 @@
 //! the payload, the function error and the logs say what happened, no item is dropped, and
 //! a retry of the same event converges.
 
-mod support;
+use testkit as support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,8 +1,8 @@
-//! A short fleet run (`tests/support/fleet.rs`): a few instances of the release binary with
+//! A short fleet run (`testkit/src/fleet.rs`): a few instances of the release binary with
 //! the template's defaults, fed directly and through SQS, against one endpoint enforcing a
 //! shared quota. It asserts only that nothing is lost; `make bench` measures the rest.
 
-mod support;
+use testkit as support;
 
 use std::path::Path;
 

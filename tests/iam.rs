@@ -3,7 +3,7 @@
 //! without. Every action the policy grants is needed by some flow (none is left unused),
 //! and without any one of them some flow fails, as it would in a real account.
 
-mod support;
+use testkit as support;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! value that CloudWatch Logs Insights can filter on (`media_id = "..."`), absent fields left
 //! out, and no id, however hostile, able to break a line in either log format.
 
-mod support;
+use testkit as support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

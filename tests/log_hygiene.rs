@@ -3,7 +3,7 @@
 //! session token, signatures and Authorization headers. It runs after the rest of the
 //! suite (`make test` calls it with `--ignored`), so it sees every log.
 
-mod support;
+use testkit as support;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! signature from the raw request: the contract's error table, retries, the deadline, ARNs,
 //! dry runs and invalid ids, all through the handler as Lambda calls it.
 
-mod support;
+use testkit as support;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -5,7 +5,7 @@
 //! commands recorded. Nothing reaches AWS: every endpoint is local, the credentials are the
 //! tests' own, and no AWS config file is read.
 
-mod support;
+use testkit as support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -279,11 +279,93 @@ async fn the_python_snippet_records_the_ids_and_keeps_other_tags() {
 }
 
 #[test]
-fn the_rust_snippet_is_the_code_the_tests_run() {
-    let source = std::fs::read_to_string(root().join("tests/support/record_ids.rs")).unwrap();
+fn the_rust_snippet_is_the_example() {
+    let source = std::fs::read_to_string(root().join("examples/record_ids.rs")).unwrap();
     let begin = source.find("// README: begin\n").unwrap() + "// README: begin\n".len();
     let end = source.find("// README: end").unwrap();
     assert_eq!(block("record-ids-rust"), source[begin..end]);
+}
+
+/// The example (the README's Rust snippet) run as a user would, against moto: it tags
+/// exactly the version it is given, and keeps the object's other tags.
+#[tokio::test]
+#[ignore = "needs moto: run make test"]
+async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
+    let moto = support::moto::Moto::start();
+    let s3 = moto.client();
+    support::moto::create_bucket(&s3, "record-ids", true).await;
+    let put = |body: &'static [u8]| {
+        s3.put_object()
+            .bucket("record-ids")
+            .key("in/photo 1.jpg")
+            .body(body.to_vec().into())
+            .send()
+    };
+    let first = put(b"1").await.unwrap().version_id().unwrap().to_owned();
+    put(b"2").await.unwrap();
+    support::moto::put_tags(
+        &s3,
+        "record-ids",
+        "in/photo 1.jpg",
+        Some(&first),
+        &[("team", "media"), ("whatsapp-media-id", "stale")],
+    )
+    .await;
+    let example = support::example_binary("record_ids");
+    let out = Command::new(&example)
+        .args(["record-ids", "in/photo 1.jpg", &first, "fresh1", PHONE])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs([
+            ("AWS_ENDPOINT_URL_S3", moto.url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", REGION),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (cargo test builds the examples)",
+                example.display()
+            )
+        });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tags = |version: Option<String>| {
+        let s3 = s3.clone();
+        async move {
+            let mut tags: Vec<(String, String)> = s3
+                .get_object_tagging()
+                .bucket("record-ids")
+                .key("in/photo 1.jpg")
+                .set_version_id(version)
+                .send()
+                .await
+                .unwrap()
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect();
+            tags.sort();
+            tags
+        }
+    };
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    assert_eq!(
+        tags(Some(first)).await,
+        [
+            pair("team", "media"),
+            pair("whatsapp-media-id", "fresh1"),
+            pair("whatsapp-origination-phone-number-id", PHONE)
+        ]
+    );
+    assert_eq!(tags(None).await, [], "the newer version was tagged");
 }
 
 /// A bucket with what a team had: a notification of its own and a lifecycle rule of its own.

@@ -3,17 +3,25 @@
 //! marker, never after a permanent delete), from the key pattern, and the S3 object deleted
 //! only after its media, at exactly the version that was read.
 
-mod support;
+use testkit as support;
 
 use serde_json::{json, Value};
 use support::endpoint::Reply;
 use support::{LocalApp, PHONE, PHONE_ARN, REGION};
 
 /// The handler against moto and the local endpoint; the helpers below stage and inspect.
-type Fixture = LocalApp;
+struct Fixture(LocalApp);
+
+impl std::ops::Deref for Fixture {
+    type Target = LocalApp;
+
+    fn deref(&self) -> &LocalApp {
+        &self.0
+    }
+}
 
 async fn fixture(env: &[(&str, &str)]) -> Fixture {
-    LocalApp::start(env).await
+    Fixture(LocalApp::start(env).await)
 }
 
 impl Fixture {

@@ -8,7 +8,7 @@
 //! `make sam-local` runs this (ignored by a plain `cargo test`) after starting Docker,
 //! building the base image and running `sam build`.
 
-mod support;
+use testkit as support;
 
 use std::net::{IpAddr, TcpStream};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! the real cause (a missing region, a bad endpoint URL, no root certificates), never a
 //! setting that was not even set. And settings left empty count as unset.
 
-mod support;
+use testkit as support;
 
 use std::path::Path;
 use std::process::{Command, Output};

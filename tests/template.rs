@@ -1,8 +1,8 @@
 //! template.yaml as CloudFormation would deploy it: rendered by samtranslator (the SAM
 //! transform of the SAM CLI package) with parameter values, and its conditions evaluated
-//! (`tests/support/render_template.py`), in both bucket modes, direct and buffered.
+//! (`testkit/src/render_template.py`), in both bucket modes, direct and buffered.
 
-mod support;
+use testkit as support;
 
 use serde_json::{json, Value};
 use support::iam::render;

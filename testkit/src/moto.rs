@@ -1,7 +1,7 @@
 //! moto's S3 server on 127.0.0.1, from the project's virtualenv, and an S3 client for it.
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -58,7 +58,7 @@ impl Drop for Moto {
 fn moto_server() -> PathBuf {
     std::env::var_os("MOTO_SERVER")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"))
+        .unwrap_or_else(|| crate::root().join(".venv/bin/moto_server"))
 }
 
 impl Moto {
@@ -317,7 +317,9 @@ pub async fn put_tags(
         .expect("put object tagging");
 }
 
-/// Records the media ids on an object as tags, with the README's own code.
+/// Records the media ids on an object as tags on exactly `version`, keeping its other
+/// tags, as the README's `record_ids` does (`examples/record_ids.rs`, which
+/// `tests/readme.rs` runs against moto).
 pub async fn tag_ids(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
@@ -326,7 +328,24 @@ pub async fn tag_ids(
     media_id: &str,
     phone_number_id: &str,
 ) {
-    super::record_ids::record_ids(s3, bucket, key, version, media_id, phone_number_id)
+    let ids = [
+        ("whatsapp-media-id", media_id),
+        ("whatsapp-origination-phone-number-id", phone_number_id),
+    ];
+    let mut tags: Vec<(String, String)> = s3
+        .get_object_tagging()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version.map(str::to_owned))
+        .send()
         .await
-        .expect("record the ids as tags");
+        .expect("get object tagging")
+        .tag_set()
+        .iter()
+        .filter(|tag| ids.iter().all(|(name, _)| tag.key() != *name))
+        .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+        .collect();
+    tags.extend(ids.map(|(name, value)| (name.to_owned(), value.to_owned())));
+    let pairs: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    put_tags(s3, bucket, key, version, &pairs).await;
 }

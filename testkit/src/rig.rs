@@ -39,9 +39,7 @@ impl Rig {
         let endpoint = LocalEndpoint::start(0, vec![role.credential()], REGION, Duration::ZERO)
             .await
             .unwrap();
-        // (option_env!: examples/ include this module too, and cargo sets these for tests.)
-        let tmp = option_env!("CARGO_TARGET_TMPDIR").map_or_else(std::env::temp_dir, PathBuf::from);
-        let log = tmp.join(format!("{name}.log"));
+        let log = crate::tmp_dir().join(format!("{name}.log"));
         let mut env = vec![
             ("AWS_ENDPOINT_URL_S3", faults.url.as_str()),
             ("MAX_ATTEMPTS", "1"),
@@ -50,10 +48,7 @@ impl Rig {
         env.extend_from_slice(extra);
         // FUNCTION_BINARY runs these against another build (an earlier commit's, say), to
         // see which of the rules it breaks.
-        let binary = std::env::var_os("FUNCTION_BINARY")
-            .map(PathBuf::from)
-            .or_else(|| option_env!("CARGO_BIN_EXE_whatsapp-media-cleanup").map(Into::into))
-            .expect("FUNCTION_BINARY, or a test build");
+        let binary = crate::function_binary();
         let function = Function::spawn(&binary, &endpoint.url(), &env, &log).await;
         Self {
             s3,

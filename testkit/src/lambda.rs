@@ -41,7 +41,7 @@ impl Drop for LocalLambda {
 pub fn cargo_lambda() -> PathBuf {
     std::env::var_os("CARGO_LAMBDA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/cargo-lambda"))
+        .unwrap_or_else(|| crate::root().join(".venv/bin/cargo-lambda"))
 }
 
 impl LocalLambda {

@@ -1,5 +1,6 @@
-//! Shared fixtures for the integration and end-to-end suites.
-#![allow(dead_code)]
+//! The test harness of whatsapp-media-cleanup (README.md beside this crate): the local
+//! social-messaging endpoint and its SigV4 verifier, moto, the S3 fault proxy, the Runtime
+//! API emulators, the IAM rules, the fleet simulator, and the samples' staging.
 
 pub mod empty_s3;
 pub mod endpoint;
@@ -8,7 +9,6 @@ pub mod forward;
 pub mod iam;
 pub mod lambda;
 pub mod moto;
-pub mod record_ids;
 pub mod rig;
 pub mod runtime_api;
 pub mod s3_faults;
@@ -121,18 +121,15 @@ pub fn emf_documents(logs: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The function binary for `make bench`'s examples: `$override_var` when set (another
+/// The function binary for `make bench`'s tools: `$override_var` when set (another
 /// build, say an earlier commit's or the deployed profile's), else the release binary
-/// beside the running example.
+/// beside the running tool.
 pub fn bench_binary(override_var: &str) -> std::path::PathBuf {
     std::env::var_os(override_var)
         .map(std::path::PathBuf::from)
-        .or_else(|| {
-            let exe = std::env::current_exe().ok()?;
-            Some(exe.parent()?.parent()?.join("whatsapp-media-cleanup"))
-        })
-        .filter(|b| b.exists())
-        .expect("the release binary beside target/release/examples: run `make bench`")
+        .unwrap_or_else(|| profile_dir().join("whatsapp-media-cleanup"))
+        .canonicalize()
+        .expect("the release binary beside target/release/bench: run `make bench`")
 }
 
 /// Logs never carry the secret key, the session token, a signature or an Authorization
@@ -259,4 +256,49 @@ pub fn sns_event(message: &str) -> Value {
                 "Timestamp": "2026-11-25T10:00:01.000Z", "SignatureVersion": "1",
                 "Signature": "EXAMPLE", "SigningCertUrl": "EXAMPLE", "UnsubscribeUrl": "EXAMPLE",
                 "MessageAttributes": {}}}]})
+}
+
+/// The repository's root (the testkit's parent).
+pub fn root() -> &'static std::path::Path {
+    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The profile directory (`target/release`) of the running test or binary.
+fn profile_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the running executable");
+    let dir = exe.parent().expect("its directory");
+    // Integration tests run from target/<profile>/deps, examples from .../examples, the
+    // testkit's binaries from target/<profile>.
+    if dir
+        .file_name()
+        .is_some_and(|name| name == "deps" || name == "examples")
+    {
+        dir.parent().expect("the profile directory").to_owned()
+    } else {
+        dir.to_owned()
+    }
+}
+
+/// The function's binary of this build: `FUNCTION_BINARY` when set (another build, an
+/// earlier commit's, say), else the one cargo built beside the running test or binary.
+pub fn function_binary() -> std::path::PathBuf {
+    std::env::var_os("FUNCTION_BINARY")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| profile_dir().join("whatsapp-media-cleanup"))
+}
+
+/// A program of the main package's `examples/`, as `cargo test` builds them.
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    profile_dir().join("examples").join(name)
+}
+
+/// Where the harness writes its logs: cargo's `target/tmp` (the integration tests'
+/// `CARGO_TARGET_TMPDIR`), which the log-hygiene test scans.
+pub fn tmp_dir() -> std::path::PathBuf {
+    let dir = profile_dir()
+        .parent()
+        .expect("the target directory")
+        .join("tmp");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
 }

@@ -94,8 +94,7 @@ impl Figures {
 /// A parameter's default in `template.yaml`.
 pub fn template_default(name: &str) -> String {
     let template =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml"))
-            .expect("template.yaml");
+        std::fs::read_to_string(crate::root().join("template.yaml")).expect("template.yaml");
     let header = format!("  {name}:");
     let mut lines = template.lines().skip_while(|l| l.trim_end() != header);
     lines

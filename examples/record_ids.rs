@@ -1,6 +1,13 @@
 //! Recording the media ids on an S3 object after PostWhatsAppMessageMedia returned them,
-//! exactly as the README shows it in Rust (tests/readme.rs checks that the two match).
-//! Staging uses it, so every sample runs through it.
+//! exactly as the README shows it in Rust (`tests/readme.rs` checks that the two match, and
+//! runs this program against moto's S3 server).
+//!
+//! ```text
+//! cargo run --example record_ids -- <bucket> <key> <version-id or ""> <media-id> <phone-number-id>
+//! ```
+//!
+//! It takes the Region, credentials and endpoint from the environment, as every AWS SDK
+//! does.
 
 // README: begin
 use aws_sdk_s3::types::{Tag, Tagging};
@@ -45,3 +52,23 @@ pub async fn record_ids(
     Ok(())
 }
 // README: end
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [bucket, key, version_id, media_id, phone_number_id] = &args[..] else {
+        return Err(
+            "usage: record_ids <bucket> <key> <version-id or \"\"> <media-id> <phone-number-id>"
+                .into(),
+        );
+    };
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let s3 = aws_sdk_s3::Client::new(&config);
+    let version_id = Some(version_id.as_str()).filter(|v| !v.is_empty());
+    record_ids(&s3, bucket, key, version_id, media_id, phone_number_id).await?;
+    println!(
+        "tagged s3://{bucket}/{key} ({}) with media {media_id}",
+        version_id.unwrap_or("current version")
+    );
+    Ok(())
+}

@@ -1,14 +1,11 @@
 //! `make bench`, fleet part: K instances of the release binary, fed as Lambda feeds them
 //! (direct S3 notifications, and SQS batches), against one endpoint that enforces the
-//! account's 100 requests a second with a 50 ms round trip (`tests/support/fleet.rs`).
+//! account's 100 requests a second with a 50 ms round trip (`testkit/src/fleet.rs`).
 //! Prints, for K = 8, 16 and 32, the wall time over N / quota, the throttled share (all, and
 //! after the first 5 s), deletions, and what was lost. `FLEET_TIMELINE=1` adds, under each
 //! row, the requests and throttles of each second.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use std::path::Path;
+use testkit as support;
 
 use support::fleet::{self, Feed};
 
@@ -20,7 +17,7 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let log_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fleet");
+    let log_dir = support::root().join("target/fleet");
     println!(
         "fleet: {objects} deletions a run, quota {} requests/s, latency {} ms, template defaults: \
          MaxConcurrency {}, MaxRequestsPerSecond {}, MaxAttempts {}; ReservedConcurrency {} \

@@ -2,8 +2,7 @@
 //! timings), against the local social-messaging endpoint with a configurable latency
 //! (`BENCH_LATENCY_MS`, default 50). Prints a table of figures and their ratio to the ideal.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use testkit as support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,7 +18,7 @@ const COLD_STARTS: usize = 30;
 const QUOTA: u32 = 100;
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    support::root()
 }
 
 fn log() -> PathBuf {

@@ -18,7 +18,7 @@
 //! not: the template grants it anyway, so that only makes the harness stricter.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
@@ -75,7 +75,7 @@ impl Variant {
 /// template.yaml's deployed resources and outputs for these parameter values
 /// (`Name=value`).
 pub fn render(params: &[&str]) -> Value {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::root();
     let python = root.join(".venv/bin/python");
     assert!(
         python.exists(),
@@ -83,7 +83,7 @@ pub fn render(params: &[&str]) -> Value {
         python.display()
     );
     let out = Command::new(python)
-        .arg(root.join("tests/support/render_template.py"))
+        .arg(root.join("testkit/src/render_template.py"))
         .arg(root.join("template.yaml"))
         .args(params)
         .output()

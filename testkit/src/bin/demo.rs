@@ -6,8 +6,7 @@
 //! AWS is touched: the endpoints are local and the credentials are the tests' own. And
 //! everything it starts is stopped when it ends.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use testkit as support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,7 +18,7 @@ use support::samples::{self, KEY_PATTERN};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = support::root();
     // This example sits in target/<profile>/examples; the function binary beside it.
     let binary = std::env::current_exe()?
         .parent()
