@@ -8,7 +8,7 @@
 
 use testkit as support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use support::endpoint::LocalEndpoint;
@@ -19,12 +19,8 @@ use support::samples::{self, KEY_PATTERN};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = support::root();
-    // This example sits in target/<profile>/examples; the function binary beside it.
-    let binary = std::env::current_exe()?
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("whatsapp-media-cleanup"))
-        .ok_or("cannot locate the function binary")?;
+    // The function's binary, beside this one in target/<profile>.
+    let binary = support::function_binary();
     if !binary.exists() {
         return Err(format!("{} is missing: run `make demo`", binary.display()).into());
     }
