@@ -100,6 +100,9 @@ LATER_TESTS := --skip every_sample_under_sam_local_and_start_lambda_from_boto3 \
 test: lint arm64 readme-tools
 	cargo test --release --locked -- --include-ignored $(LATER_TESTS)
 	$(MAKE) --no-print-directory sam-local
+	@# The testkit's tools run nowhere else: make demo, once, on every sample.
+	cargo build --release --locked --workspace --bins --examples
+	target/release/demo > target/tmp/demo.out || { cat target/tmp/demo.out; exit 1; }
 	cargo test --release --locked --test log_hygiene -- --ignored
 
 # SAM local, as users first run it (tests/sam_local.rs): Docker, the base image SAM
@@ -129,7 +132,7 @@ invoke: $(TOOLS)
 
 # Figures, not assertions: these machines are too noisy for timed tests.
 # The bench runs twice: on the tests' release build, then on the deployed build's profile
-# (Cargo.toml's package.metadata.lambda.build) built for this machine, which it can time.
+# (Cargo.toml's workspace.metadata.lambda.build) built for this machine, which it can time.
 DEPLOYED_HOST := target/lambda-host
 bench: $(TOOLS) arm64-tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked --output-format zip

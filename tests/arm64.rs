@@ -81,7 +81,7 @@ async fn the_arm64_artifact_runs_the_samples() {
 }
 
 /// The deployed build is the lean one: `cargo lambda build --release` (which `sam build`
-/// runs) applies Cargo.toml's `package.metadata.lambda.build` profile, fat LTO at
+/// runs) applies Cargo.toml's `workspace.metadata.lambda.build` profile, fat LTO at
 /// opt-level "s", and does not put in its own defaults over it: thin LTO, and
 /// `panic = "abort"`, which would make a panic crash the instance instead of failing one
 /// invocation. Asked of cargo-lambda itself, so that an upgrade that changes this fails here.

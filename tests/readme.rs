@@ -326,12 +326,7 @@ async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
             ("AWS_EC2_METADATA_DISABLED", "true"),
         ])
         .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (cargo test builds the examples)",
-                example.display()
-            )
-        });
+        .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
     assert!(
         out.status.success(),
         "{}",

@@ -129,7 +129,7 @@ pub fn bench_binary(override_var: &str) -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| profile_dir().join("whatsapp-media-cleanup"))
         .canonicalize()
-        .expect("the release binary beside target/release/bench: run `make bench`")
+        .expect("the release binary beside this tool in target/release: run `make bench`")
 }
 
 /// Logs never carry the secret key, the session token, a signature or an Authorization
@@ -260,7 +260,9 @@ pub fn sns_event(message: &str) -> Value {
 
 /// The repository's root (the testkit's parent).
 pub fn root() -> &'static std::path::Path {
-    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("testkit sits in the repository")
 }
 
 /// The profile directory (`target/release`) of the running test or binary.
@@ -287,9 +289,17 @@ pub fn function_binary() -> std::path::PathBuf {
         .unwrap_or_else(|| profile_dir().join("whatsapp-media-cleanup"))
 }
 
-/// A program of the main package's `examples/`, as `cargo test` builds them.
+/// A program of the main package's `examples/`, as `cargo test` (all targets) builds
+/// them; never one older than its source, which would test old code.
 pub fn example_binary(name: &str) -> std::path::PathBuf {
-    profile_dir().join("examples").join(name)
+    let binary = profile_dir().join("examples").join(name);
+    let source = root().join("examples").join(format!("{name}.rs"));
+    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified());
+    match (modified(&binary), modified(&source)) {
+        (Ok(built), Ok(written)) if built >= written => binary,
+        (Ok(_), _) => panic!("{} is older than examples/{name}.rs: run the whole `cargo test` (or `cargo build --examples`)", binary.display()),
+        (Err(_), _) => panic!("{} is not built: run the whole `cargo test` (or `cargo build --examples`), which builds the examples", binary.display()),
+    }
 }
 
 /// Where the harness writes its logs: cargo's `target/tmp` (the integration tests'
