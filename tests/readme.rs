@@ -150,20 +150,7 @@ impl Fixture {
     }
 
     async fn tags(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
-        let mut tags: Vec<(String, String)> = self
-            .s3
-            .get_object_tagging()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap()
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect();
-        tags.sort();
-        tags
+        support::moto::tags(&self.s3, bucket, key, None).await
     }
 
     /// Deletes the object as a user would, and hands the function S3's notification of it.
@@ -332,35 +319,20 @@ async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let tags = |version: Option<String>| {
-        let s3 = s3.clone();
-        async move {
-            let mut tags: Vec<(String, String)> = s3
-                .get_object_tagging()
-                .bucket("record-ids")
-                .key("in/photo 1.jpg")
-                .set_version_id(version)
-                .send()
-                .await
-                .unwrap()
-                .tag_set()
-                .iter()
-                .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                .collect();
-            tags.sort();
-            tags
-        }
-    };
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
     assert_eq!(
-        tags(Some(first)).await,
+        support::moto::tags(&s3, "record-ids", "in/photo 1.jpg", Some(&first)).await,
         [
             pair("team", "media"),
             pair("whatsapp-media-id", "fresh1"),
             pair("whatsapp-origination-phone-number-id", PHONE)
         ]
     );
-    assert_eq!(tags(None).await, [], "the newer version was tagged");
+    assert_eq!(
+        support::moto::tags(&s3, "record-ids", "in/photo 1.jpg", None).await,
+        [],
+        "the newer version was tagged"
+    );
 }
 
 /// A bucket with what a team had: a notification of its own and a lifecycle rule of its own.

@@ -317,6 +317,29 @@ pub async fn put_tags(
         .expect("put object tagging");
 }
 
+/// The tags of exactly `version` of an object (the current version when `None`), sorted.
+pub async fn tags(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = s3
+        .get_object_tagging()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version.map(str::to_owned))
+        .send()
+        .await
+        .expect("get object tagging")
+        .tag_set()
+        .iter()
+        .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+        .collect();
+    tags.sort();
+    tags
+}
+
 /// Records the media ids on an object as tags on exactly `version`, keeping its other
 /// tags, as the README's `record_ids` does (`examples/record_ids.rs`, which
 /// `tests/readme.rs` runs against moto).
@@ -332,18 +355,10 @@ pub async fn tag_ids(
         ("whatsapp-media-id", media_id),
         ("whatsapp-origination-phone-number-id", phone_number_id),
     ];
-    let mut tags: Vec<(String, String)> = s3
-        .get_object_tagging()
-        .bucket(bucket)
-        .key(key)
-        .set_version_id(version.map(str::to_owned))
-        .send()
+    let mut tags: Vec<(String, String)> = tags(s3, bucket, key, version)
         .await
-        .expect("get object tagging")
-        .tag_set()
-        .iter()
-        .filter(|tag| ids.iter().all(|(name, _)| tag.key() != *name))
-        .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+        .into_iter()
+        .filter(|(name, _)| ids.iter().all(|(id, _)| name != id))
         .collect();
     tags.extend(ids.map(|(name, value)| (name.to_owned(), value.to_owned())));
     let pairs: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
