@@ -148,17 +148,35 @@ pub enum ObjectSource {
     /// Only the key is known: the version whose ids name the media is looked for among the
     /// key's versions.
     Key,
+    /// The caller named a version that records other media, or another phone number: it
+    /// is another media's object, kept, and this says why.
+    Foreign(String),
 }
 
 /// What became of an item's S3 object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Removal {
-    /// The version (or the object, in a bucket never versioned) was deleted.
-    Deleted,
+    /// The version (or the object, in a bucket never versioned) was deleted, and this is
+    /// what the key serves now.
+    Deleted(KeyNow),
     /// There was nothing to delete.
     AlreadyAbsent,
     /// Left in place, and why.
     Kept(String),
+}
+
+/// What a key serves once the function deleted one of its versions. Deleting the current
+/// version by its id makes the previous version current: the key may still serve a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyNow {
+    /// Nothing: no version, or a delete marker, is current.
+    Empty,
+    /// This version is current.
+    Serves(String),
+    /// The current object has no version id (a bucket never versioned, uploaded again).
+    ServesUnversioned,
+    /// It could not be read, and why.
+    Unknown(String),
 }
 
 /// A failed S3 call.

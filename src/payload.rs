@@ -4,7 +4,7 @@
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::model::{InvalidItem, ObjectRef, Removal, StoreError, Target, WorkItem};
+use crate::model::{InvalidItem, KeyNow, ObjectRef, Removal, StoreError, Target, WorkItem};
 use crate::pipeline::{ItemOutcome, MediaStep, ObjectStep};
 use crate::whatsapp::{Deleted, MediaError};
 
@@ -128,6 +128,11 @@ pub struct ItemResult {
     /// What became of the S3 object, for items whose object may be deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_object: Option<S3Object>,
+    /// Once the function deleted the item's object version: the version the key serves
+    /// now, when it still serves one (deleting the current version by its id makes the
+    /// previous one current).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version_id: Option<String>,
     /// Requests sent to the API for this item.
     pub attempts: u32,
     /// Why the item failed.
@@ -144,6 +149,10 @@ impl From<ItemOutcome> for ItemResult {
             ItemOutcome::Invalid(item) => Self::invalid(item),
             ItemOutcome::Skipped { object, reason } => Self::skipped(object, reason),
             ItemOutcome::LookupFailed { object, error } => Self::lookup_failed(object, &error),
+            ItemOutcome::HeldBack { target, reason } => Self {
+                reason: Some(clip(reason)),
+                ..Self::for_target(target, Outcome::Skipped, 0, None)
+            },
             ItemOutcome::Resolved {
                 target,
                 media,
@@ -177,6 +186,7 @@ impl ItemResult {
             outcome: Outcome::Failed,
             reason: None,
             s3_object: None,
+            current_version_id: None,
             attempts: 0,
             error: Some(ErrorReport {
                 error_type: "InvalidInput".into(),
@@ -198,6 +208,7 @@ impl ItemResult {
             outcome: Outcome::Skipped,
             reason: Some(clip(reason)),
             s3_object: None,
+            current_version_id: None,
             attempts: 0,
             error: None,
             s3_error: None,
@@ -213,6 +224,7 @@ impl ItemResult {
             outcome: Outcome::Failed,
             reason: None,
             s3_object: None,
+            current_version_id: None,
             attempts: 0,
             error: Some(ErrorReport::s3("MetadataLookupFailed", error)),
             s3_error: None,
@@ -223,7 +235,24 @@ impl ItemResult {
     fn with_s3_object(mut self, removal: Option<Result<Removal, StoreError>>) -> Self {
         (self.s3_object, self.s3_error) = match removal {
             None => (Some(S3Object::Kept), None),
-            Some(Ok(Removal::Deleted)) => (Some(S3Object::Deleted), None),
+            Some(Ok(Removal::Deleted(now))) => {
+                self.reason = match &now {
+                    KeyNow::Empty => None,
+                    KeyNow::Serves(_) => Some(
+                        "the key still serves a file: another version of it is current now (currentVersionId)".into(),
+                    ),
+                    KeyNow::ServesUnversioned => Some(
+                        "the key still serves a file: an object without a version id is current now".into(),
+                    ),
+                    KeyNow::Unknown(error) => Some(clip(format!(
+                        "the version was deleted, but what the key serves now could not be read: {error}"
+                    ))),
+                };
+                if let KeyNow::Serves(version) = now {
+                    self.current_version_id = Some(version);
+                }
+                (Some(S3Object::Deleted), None)
+            }
             Some(Ok(Removal::AlreadyAbsent)) => (Some(S3Object::AlreadyAbsent), None),
             Some(Ok(Removal::Kept(reason))) => {
                 self.reason = Some(clip(reason));
@@ -270,6 +299,7 @@ impl ItemResult {
             outcome,
             reason: None,
             s3_object: None,
+            current_version_id: None,
             attempts,
             error,
             s3_error: None,
@@ -387,7 +417,8 @@ const ENVELOPE: usize = 256;
 const FOUND_IDS: usize = 2 * ((ECHO_CHARS + 1) * 6 + 2);
 /// The default phone number id, a valid one: at most 115 characters of ASCII, quoted.
 const DEFAULT_PHONE_NUMBER_ID: usize = 115 + 2;
-/// The version id that S3 reads for an object named without one: at most 1,024 bytes.
+/// A version id that S3 gives (the one read for an object named without one, or the one
+/// the key serves after a delete): at most 1,024 bytes.
 const READ_VERSION_ID: usize = 1_024 * 2 + 2;
 
 /// A custom event whose answer might not fit in Lambda's response: refused before any
@@ -456,16 +487,24 @@ pub fn answer_bound(items: &[WorkItem]) -> usize {
                                 Some(given) => id_len(Some(given)),
                                 None => DEFAULT_PHONE_NUMBER_ID,
                             };
+                            let now_current = match request.object {
+                                Some(_) => READ_VERSION_ID,
+                                None => 0,
+                            };
                             id_len(Some(&request.media_id))
                                 + phone
                                 + object_len(request.object.as_ref())
+                                + now_current
                         }
                         WorkItem::Object(item) => {
                             let read_version = match item.object.version_id {
                                 Some(_) => 0,
                                 None => READ_VERSION_ID,
                             };
-                            object_len(Some(&item.object)) + FOUND_IDS + read_version
+                            object_len(Some(&item.object))
+                                + FOUND_IDS
+                                + read_version
+                                + READ_VERSION_ID
                         }
                         WorkItem::Invalid(invalid) => {
                             id_len(invalid.media_id.as_ref())
@@ -583,8 +622,11 @@ mod tests {
             retryable: true,
         }));
         let kept = gone(Ok(Removal::Kept(nasty.clone())));
+        let unknown = gone(Ok(Removal::Deleted(KeyNow::Unknown(nasty.clone()))));
+        // The version the key serves now is echoed (counted apart, as READ_VERSION_ID).
+        let serves = gone(Ok(Removal::Deleted(KeyNow::Serves(String::new()))));
         let skipped = ItemResult::skipped(empty_object, nasty.clone());
-        for result in [failed, s3_failed, kept, skipped] {
+        for result in [failed, s3_failed, kept, unknown, serves, skipped] {
             let written = serde_json::to_string(&result).unwrap().len() + 1 - echoed;
             assert!(written <= WRITTEN_PER_ITEM, "{written}: {result:?}");
         }
@@ -603,11 +645,11 @@ mod tests {
                 }),
             })
         };
+        // Besides what it names, an item with an object may echo the version its key
+        // serves after a delete.
         let plain = answer_bound(&[ids("k")]);
-        assert!(
-            plain > WRITTEN_PER_ITEM && plain < WRITTEN_PER_ITEM + 400,
-            "{plain}"
-        );
+        let written = WRITTEN_PER_ITEM + READ_VERSION_ID;
+        assert!(plain > written && plain < written + 400, "{plain}");
         // A control character is six bytes of JSON.
         assert_eq!(answer_bound(&[ids("\u{1}")]), plain + 5);
         // The maximum number of items, with keys of S3's longest, fits.

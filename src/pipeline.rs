@@ -13,7 +13,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::config::{Config, ObjectPolicy, RunOptions};
 use crate::deadline;
-use crate::model::{InvalidItem, ObjectItem, ObjectRef, Removal, StoreError, Target, WorkItem};
+use crate::model::{InvalidItem, ObjectRef, Removal, StoreError, Target, WorkItem};
 use crate::removal;
 use crate::resolve::{self, Resolution};
 use crate::storage::ObjectStore;
@@ -39,6 +39,14 @@ pub enum ItemOutcome {
     Skipped {
         /// The object it named, if any.
         object: Option<ObjectRef>,
+        /// Why.
+        reason: String,
+    },
+    /// Its ids were found and valid, but a current version of its key stands for the
+    /// media: nothing is deleted, and the reason says which version.
+    HeldBack {
+        /// The deletion that was not made.
+        target: Target,
         /// Why.
         reason: String,
     },
@@ -166,38 +174,53 @@ async fn item_through<M: MediaApi, S: ObjectStore>(
     let started = Instant::now();
     let mut telemetry = Telemetry::default();
     let default_phone = app.config.default_phone_number_id.as_ref();
-    let outcome = match item {
-        WorkItem::Invalid(invalid) => ItemOutcome::Invalid(invalid),
-        WorkItem::Skipped { object, reason } => ItemOutcome::Skipped { object, reason },
+    let resolution = match item {
+        WorkItem::Invalid(invalid) => Err(ItemOutcome::Invalid(invalid)),
+        WorkItem::Skipped { object, reason } => Err(ItemOutcome::Skipped { object, reason }),
         WorkItem::Ids(request) => match resolve::ids(request, default_phone) {
-            Ok(target) => delete(app, target, options, deadline, &mut telemetry).await,
-            Err(invalid) => ItemOutcome::Invalid(*invalid),
-        },
-        WorkItem::Object(item) => match resolve_before(app, item, deadline).await {
-            Resolution::Target(target) => {
-                delete(app, target, options, deadline, &mut telemetry).await
-            }
-            Resolution::Skipped { object, reason } => ItemOutcome::Skipped {
-                object: Some(object),
-                reason,
+            Ok(target) => match target.object.clone() {
+                Some(object) => {
+                    let named = resolve::named_version(&app.store, &app.config, target);
+                    Ok(resolve_before(object, named, deadline).await)
+                }
+                None => Ok(Resolution::Target(target)),
             },
-            Resolution::Invalid(invalid) => ItemOutcome::Invalid(*invalid),
-            Resolution::Failed { object, error } => ItemOutcome::LookupFailed { object, error },
+            Err(invalid) => Err(ItemOutcome::Invalid(*invalid)),
         },
+        WorkItem::Object(item) => {
+            let object = item.object.clone();
+            let resolved = resolve::object(&app.store, &app.config, item);
+            Ok(resolve_before(object, resolved, deadline).await)
+        }
+    };
+    let outcome = match resolution {
+        Err(outcome) => outcome,
+        Ok(Resolution::Target(target)) => {
+            delete(app, target, options, deadline, &mut telemetry).await
+        }
+        Ok(Resolution::HeldBack { target, reason }) => ItemOutcome::HeldBack {
+            target: *target,
+            reason,
+        },
+        Ok(Resolution::Skipped { object, reason }) => ItemOutcome::Skipped {
+            object: Some(object),
+            reason,
+        },
+        Ok(Resolution::Invalid(invalid)) => ItemOutcome::Invalid(*invalid),
+        Ok(Resolution::Failed { object, error }) => ItemOutcome::LookupFailed { object, error },
     };
     telemetry.latency = started.elapsed();
     Finished { outcome, telemetry }
 }
 
-/// Resolves an object item, giving up (retryably) when S3 would not answer before the
-/// deadline.
-async fn resolve_before<M: MediaApi, S: ObjectStore>(
-    app: &App<M, S>,
-    item: ObjectItem,
+/// Resolves the ids of an item naming `object`, giving up (retryably) when S3 would not
+/// answer before the deadline.
+async fn resolve_before(
+    object: ObjectRef,
+    resolving: impl std::future::Future<Output = Resolution>,
     deadline: Instant,
 ) -> Resolution {
-    let object = item.object.clone();
-    deadline::bounded(deadline, resolve::object(&app.store, &app.config, item))
+    deadline::bounded(deadline, resolving)
         .await
         .unwrap_or_else(|| Resolution::Failed {
             object,
@@ -269,7 +292,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::fakes::{names, FakeMedia, MemoryStore};
-    use crate::model::{IdsRequest, Metadata};
+    use crate::model::{IdsRequest, Metadata, ObjectItem};
 
     fn app(media: FakeMedia) -> App<FakeMedia, MemoryStore> {
         let mut store = MemoryStore::default();
@@ -319,7 +342,7 @@ mod tests {
         let finished = run(&gone, vec![object("a.jpg")], DELETE, deadline(), &|f| f).await;
         assert!(matches!(
             &finished[0].outcome,
-            ItemOutcome::Resolved { media, object: ObjectStep::Removed(Ok(Removal::Deleted)), .. } if media.gone()
+            ItemOutcome::Resolved { media, object: ObjectStep::Removed(Ok(Removal::Deleted(_))), .. } if media.gone()
         ));
         assert_eq!(gone.store.deletes(), 1);
 

@@ -9,7 +9,7 @@
 
 use crate::config::Config;
 use crate::ids::{MediaId, PhoneNumberId};
-use crate::model::{ObjectRef, ObjectSource, Removal, StoreError, NULL_VERSION};
+use crate::model::{KeyNow, ObjectRef, ObjectSource, Removal, StoreError, NULL_VERSION};
 use crate::resolve;
 use crate::storage::{Deleted, ObjectStore};
 
@@ -31,6 +31,7 @@ pub async fn remove<S: ObjectStore>(
             None => Ok(Removal::AlreadyAbsent),
             Some(_) => delete_read(store, object, Some(version), None).await,
         },
+        ObjectSource::Foreign(reason) => Ok(Removal::Kept(reason.clone())),
         ObjectSource::Key => {
             let versions = store.versions(bucket, key).await?;
             if versions.iter().all(|v| v.is_delete_marker) {
@@ -76,11 +77,24 @@ async fn delete_read<S: ObjectStore>(
         }
     };
     Ok(match deleted {
-        Deleted::Deleted => Removal::Deleted,
+        Deleted::Deleted => Removal::Deleted(key_now(store, bucket, key).await),
         Deleted::Absent => Removal::AlreadyAbsent,
         Deleted::Changed => Removal::Kept(format!(
             "the object changed after it was read (its ETag is no longer {}): it was uploaded again, and the new object is not this media's",
             etag.unwrap_or_default()
         )),
     })
+}
+
+/// What `key` serves once one of its versions went: deleting the current version by its id
+/// makes the previous version current, so the key may still serve a file, and the answer
+/// says which.
+async fn key_now<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> KeyNow {
+    match store.head(bucket, key, None).await {
+        Ok(None) => KeyNow::Empty,
+        Ok(Some(head)) => head
+            .version_id
+            .map_or(KeyNow::ServesUnversioned, KeyNow::Serves),
+        Err(error) => KeyNow::Unknown(error.to_string()),
+    }
 }

@@ -12,6 +12,8 @@ use crate::model::{
 };
 use crate::storage::ObjectStore;
 
+mod current;
+
 /// What became of an S3 object item.
 #[derive(Debug)]
 pub enum Resolution {
@@ -21,6 +23,14 @@ pub enum Resolution {
     Skipped {
         /// The object.
         object: ObjectRef,
+        /// Why.
+        reason: String,
+    },
+    /// Ids found and valid, but a current version of the key stands for the media: it
+    /// stays, and this says why.
+    HeldBack {
+        /// The deletion that is not made.
+        target: Box<Target>,
         /// Why.
         reason: String,
     },
@@ -36,7 +46,8 @@ pub enum Resolution {
 }
 
 /// Finds the ids of an S3 object (contract, section 4). A permanently deleted object's
-/// metadata is never read from whatever now stands under its key.
+/// metadata is never read from whatever now stands under its key, and media goes only while
+/// no current version of the key stands for it (`current::holds_back`).
 pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem) -> Resolution {
     let ObjectItem {
         mut object,
@@ -55,8 +66,12 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         }
     }
     let asked_version = object.version_id.clone();
-    let found = match read_names(store, config, &object, &metadata).await {
-        Ok(found) => found,
+    let (found, current) = match read_names(store, config, &object, &metadata).await {
+        Ok(Read::Names { names, current }) => (names, current),
+        Ok(Read::MarkerGone { current }) => {
+            let reason = marker_gone_reason(&object, current.as_deref());
+            return Resolution::Skipped { object, reason };
+        }
         Err(error) => return Resolution::Failed { object, error },
     };
     let source = match (&metadata, &found) {
@@ -81,32 +96,14 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
 
     let (key_media_id, key_phone_number_id) = key_pattern_ids(config, &object.key);
     let recorded = found.as_ref().and_then(|f| f.media_id(config));
-    let Some(media_id) = recorded.clone().or(key_media_id) else {
+    let named_by = match recorded {
+        Some(_) => current::NamedBy::Record,
+        None => current::NamedBy::KeyPattern,
+    };
+    let Some(media_id) = recorded.or(key_media_id) else {
         let reason = no_media_id_reason(config, &metadata, &object, found.is_some());
         return Resolution::Skipped { object, reason };
     };
-    // The key pattern names media by its key alone: while the key still has a current
-    // version, that version stands for the same media, whichever other version went (or is
-    // named). Only the current version itself, read as such, may act for it.
-    let read_as_current = metadata == Metadata::Current && asked_version.is_none();
-    if recorded.is_none() && !read_as_current {
-        let keys = std::iter::once(object.key.clone()).chain(other_form);
-        for key in keys {
-            let current = current_version(store, &object.bucket, &key).await;
-            match current {
-                Ok(Some(current)) if object.version_id.as_deref() != Some(current.as_str()) => {
-                    return Resolution::Skipped {
-                        reason: format!(
-                            "MEDIA_KEY_PATTERN names media {media_id}, but the key {key:?} still has a current version ({current}), which stands for it"
-                        ),
-                        object,
-                    }
-                }
-                Ok(_) => {}
-                Err(error) => return Resolution::Failed { object, error },
-            }
-        }
-    }
     let phone_number_id = found
         .as_ref()
         .and_then(|f| f.phone_number_id(config))
@@ -114,11 +111,103 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
     let request = IdsRequest {
         media_id,
         phone_number_id,
-        object: Some(object),
+        object: Some(object.clone()),
     };
-    match ids(request, config.default_phone_number_id.as_ref()) {
-        Ok(target) => Resolution::Target(Target { source, ..target }),
-        Err(invalid) => Resolution::Invalid(invalid),
+    let target = match ids(request, config.default_phone_number_id.as_ref()) {
+        Ok(target) => Target { source, ..target },
+        Err(invalid) => return Resolution::Invalid(invalid),
+    };
+    // A request that names no version reads the current one: that is the object the caller
+    // asks to go, and nothing else stands for its media.
+    if metadata == Metadata::Current && asked_version.is_none() {
+        return Resolution::Target(target);
+    }
+    let guard = current::Guard {
+        bucket: &object.bucket,
+        key: &object.key,
+        other_form: other_form.as_deref(),
+        read: found.as_ref().and_then(|f| f.version_id()),
+        current,
+        request: metadata == Metadata::Current,
+    };
+    guarded(store, config, guard, named_by, target, &object).await
+}
+
+/// A request (custom event or Batch task) that gave ids and named an exact version of an
+/// object: the version is read before anything is sent, so that a version id S3 refuses
+/// fails the item, a current version that records the same media holds it back, and a
+/// version that records other media is kept once the media is gone (contract, section 5).
+pub async fn named_version<S: ObjectStore>(
+    store: &S,
+    config: &Config,
+    target: Target,
+) -> Resolution {
+    let (Some(object), ObjectSource::Named(version)) = (&target.object, &target.source) else {
+        return Resolution::Target(target);
+    };
+    let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
+    let names = match names_at(store, config, bucket, key, Some(version)).await {
+        Ok(names) => names,
+        Err(error) => {
+            let object = object.clone();
+            return Resolution::Failed { object, error };
+        }
+    };
+    let source = match &names {
+        // No such version: the removal finds it absent.
+        None => ObjectSource::Named(version.clone()),
+        Some(names) => {
+            match names.foreign(config, key, &target.media_id, &target.phone_number_id) {
+                Some(reason) => ObjectSource::Foreign(reason),
+                None => ObjectSource::Read {
+                    version_id: Some(version.clone()),
+                    etag: names.etag().map(str::to_owned),
+                },
+            }
+        }
+    };
+    let guard = current::Guard {
+        bucket,
+        key,
+        other_form: None,
+        read: Some(version),
+        current: None,
+        request: true,
+    };
+    let target = Target {
+        source,
+        ..target.clone()
+    };
+    guarded(
+        store,
+        config,
+        guard,
+        current::NamedBy::Record,
+        target,
+        object,
+    )
+    .await
+}
+
+/// `target`, unless a current version of its key holds its media back.
+async fn guarded<S: ObjectStore>(
+    store: &S,
+    config: &Config,
+    guard: current::Guard<'_>,
+    named_by: current::NamedBy,
+    target: Target,
+    object: &ObjectRef,
+) -> Resolution {
+    match current::holds_back(store, config, guard, &target.media_id, named_by).await {
+        Ok(None) => Resolution::Target(target),
+        Ok(Some(reason)) => Resolution::HeldBack {
+            target: Box::new(target),
+            reason,
+        },
+        Err(error) => Resolution::Failed {
+            object: object.clone(),
+            error,
+        },
     }
 }
 
@@ -133,22 +222,6 @@ fn key_pattern_ids(config: &Config, key: &str) -> (Option<String>, Option<String
     };
     let group = |name: &str| captures.name(name).map(|m| m.as_str().to_owned());
     (group("mediaId"), group("originationPhoneNumberId"))
-}
-
-/// The version id of the key's current version, if it has one (a delete marker is none).
-/// Read from the version listing (`s3:ListBucketVersions`), which answers the same whether
-/// or not the key exists.
-async fn current_version<S: ObjectStore>(
-    store: &S,
-    bucket: &str,
-    key: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(store
-        .versions(bucket, key)
-        .await?
-        .into_iter()
-        .find(|v| v.is_latest && !v.is_delete_marker)
-        .map(|v| v.version_id))
 }
 
 /// The names an object version carries: its metadata, and its tags when the metadata
@@ -200,18 +273,11 @@ impl Names {
         self.etag.as_deref()
     }
 
-    /// Whether this version of `key` is the object of `media_id` (uploaded through
-    /// `phone_number_id`): its metadata or tags record that media id (and that phone
-    /// number, where they record one), or, when they record no media id, the key pattern
-    /// gives it.
-    pub(crate) fn names_media(
-        &self,
-        config: &Config,
-        key: &str,
-        media_id: &MediaId,
-        phone_number_id: &PhoneNumberId,
-    ) -> bool {
-        let (media, phone) = match self.media_id(config) {
+    /// The media id and phone number id this version of `key` stands for: what its
+    /// metadata or tags record, or, when they record no media id, what the key pattern
+    /// gives.
+    pub(crate) fn ids(&self, config: &Config, key: &str) -> (Option<String>, Option<String>) {
+        match self.media_id(config) {
             Some(media) => (Some(media), self.phone_number_id(config)),
             None => {
                 let (key_media_id, key_phone_number_id) = key_pattern_ids(config, key);
@@ -220,10 +286,63 @@ impl Names {
                     self.phone_number_id(config).or(key_phone_number_id),
                 )
             }
-        };
+        }
+    }
+
+    /// Whether this version of `key` is the object of `media_id` (uploaded through
+    /// `phone_number_id`): it stands for that media id ([`Self::ids`]), and for that phone
+    /// number where it names one.
+    pub(crate) fn names_media(
+        &self,
+        config: &Config,
+        key: &str,
+        media_id: &MediaId,
+        phone_number_id: &PhoneNumberId,
+    ) -> bool {
+        let (media, phone) = self.ids(config, key);
         media.as_deref() == Some(media_id.as_str())
             && phone.is_none_or(|phone| phone_number_id.is_named_by(&phone))
     }
+
+    /// Why this version of `key`, which a caller named with `media_id`, is another media's
+    /// object: it stands for another media id, or another phone number. `None` when it
+    /// stands for that media, or for none at all (then the caller's word holds: teams that
+    /// keep ids in a database name their objects so).
+    pub(crate) fn foreign(
+        &self,
+        config: &Config,
+        key: &str,
+        media_id: &MediaId,
+        phone_number_id: &PhoneNumberId,
+    ) -> Option<String> {
+        let version = self.version_id().unwrap_or("(none)");
+        match self.ids(config, key) {
+            (Some(media), _) if media != media_id.as_str() => Some(format!(
+                "the version {version} records media {media}, not {media_id}: it is that media's object, and is kept"
+            )),
+            (_, Some(phone)) if !phone_number_id.is_named_by(&phone) => Some(format!(
+                "the version {version} records the phone number {phone}, not {phone_number_id}: it is another media's object, and is kept"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// What an object item's key gave: the names of the version that may be read, and, when
+/// the key's versions were listed on the way, its current version.
+enum Read {
+    /// The names read (`None`: nothing survives, or nothing may be read).
+    Names {
+        names: Option<Names>,
+        /// `Some` when the listing was read: the key's current version, if it has one.
+        current: Option<Option<String>>,
+    },
+    /// The event's delete marker is no longer listed: it was removed (an undelete) or it
+    /// expired, so which version it hid can no longer be told.
+    MarkerGone {
+        /// The key's current version, if it has one.
+        current: Option<String>,
+    },
 }
 
 /// Reads the names of the version of `object` that may be read, if any survives: its
@@ -233,28 +352,49 @@ async fn read_names<S: ObjectStore>(
     config: &Config,
     object: &ObjectRef,
     metadata: &Metadata,
-) -> Result<Option<Names>, StoreError> {
+) -> Result<Read, StoreError> {
     let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
-    let version = match metadata {
-        Metadata::Gone => return Ok(None),
-        Metadata::Current => object.version_id.clone(),
+    let nothing = Read::Names {
+        names: None,
+        current: None,
+    };
+    let (version, current) = match metadata {
+        Metadata::Gone => return Ok(nothing),
+        Metadata::Current => (object.version_id.clone(), None),
         Metadata::HiddenByMarker => {
             let Some(marker) = object.version_id.as_deref() else {
-                return Ok(None);
+                return Ok(nothing);
             };
             // With versioning suspended, a delete removes the null version for good and a
             // marker with version id null takes its place: what such a marker hid may be
             // gone, and the version listed before it may never have been current then.
             if marker == NULL_VERSION {
-                return Ok(None);
+                return Ok(nothing);
             }
-            match store.version_before_marker(bucket, key, marker).await? {
-                Some(version) => Some(version),
-                None => return Ok(None),
+            match current::behind_marker(store, bucket, key, marker).await? {
+                current::Marker::Gone { current } => return Ok(Read::MarkerGone { current }),
+                current::Marker::Listed { hidden, current } => (hidden, Some(current)),
             }
         }
     };
-    names_at(store, config, bucket, key, version.as_deref()).await
+    if matches!(metadata, Metadata::HiddenByMarker) && version.is_none() {
+        return Ok(Read::Names {
+            names: None,
+            current,
+        });
+    }
+    let names = names_at(store, config, bucket, key, version.as_deref()).await?;
+    Ok(Read::Names { names, current })
+}
+
+fn marker_gone_reason(object: &ObjectRef, current: Option<&str>) -> String {
+    let marker = object.version_id.as_deref().unwrap_or_default();
+    let stands = match current {
+        Some(current) => format!("the key's current version {current} stands for what it hid"),
+        None => "the key has no current version, and whatever removes the rest sends its own event"
+            .into(),
+    };
+    format!("the delete marker {marker} no longer exists (it was removed, which undeletes the object, or it expired), so which version it hid cannot be told: {stands}")
 }
 
 /// Reads the names of exactly `version` of `key` (the current object when `None`): its
@@ -577,6 +717,123 @@ mod tests {
         assert!(
             matches!(&none, Resolution::Skipped { object, .. } if object.key == "a%20b.jpg"),
             "{none:?}"
+        );
+    }
+
+    async fn resolution(store: &MemoryStore, item: ObjectItem) -> Resolution {
+        let config = Config::from_lookup(|_| None).unwrap();
+        object(store, &config, item).await
+    }
+
+    fn held_back(resolution: &Resolution) -> &str {
+        match resolution {
+            Resolution::HeldBack { reason, .. } => reason,
+            other => panic!("expected the media held back, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_current_version_that_records_the_media_holds_it_back() {
+        let tags = |id| names(&[], &[(MEDIA, id), (PHONE, "phone-number-id-1")]);
+        let mut store = MemoryStore::read_only();
+        // Restored by copy: the hidden version is copied back onto the key.
+        store.put("copied.jpg", "v1", tags("m1"));
+        store.mark("copied.jpg", "d1");
+        store.put("copied.jpg", "v2", tags("m1"));
+        // Uploaded again since, for other media: that does not hold m2 back.
+        store.put("other.jpg", "v1", tags("m2"));
+        store.mark("other.jpg", "d1");
+        store.put("other.jpg", "v2", tags("m9"));
+        let marker = |key| item(key, Some("d1"), Metadata::HiddenByMarker);
+
+        let copied = resolution(&store, marker("copied.jpg")).await;
+        assert!(held_back(&copied).contains("current version v2 records media m1"));
+        let t = resolved(&store, marker("other.jpg")).await;
+        assert_eq!(t.media_id.as_str(), "m2");
+
+        // A request naming a noncurrent version is held back the same way; naming the
+        // current version itself, it is the caller asking for exactly that object to go.
+        let named = |version| item("copied.jpg", Some(version), Metadata::Current);
+        let old = resolution(&store, named("v1")).await;
+        assert!(held_back(&old).contains("v2"), "{old:?}");
+        let t = resolved(&store, named("v2")).await;
+        assert_eq!(
+            t.source,
+            ObjectSource::Read {
+                version_id: Some("v2".into()),
+                etag: Some("\"v2\"".into())
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn an_undeleted_object_keeps_its_media() {
+        let tags = |id| names(&[], &[(MEDIA, id), (PHONE, "phone-number-id-1")]);
+        let mut store = MemoryStore::read_only();
+        // The marker d1 was removed again: v1 is current, and d1 is listed no more.
+        store.put("undeleted.jpg", "v1", tags("m1"));
+        let gone = resolution(
+            &store,
+            item("undeleted.jpg", Some("d1"), Metadata::HiddenByMarker),
+        )
+        .await;
+        assert!(
+            matches!(&gone, Resolution::Skipped { reason, .. } if reason.contains("d1 no longer exists") && reason.contains("current version v1")),
+            "{gone:?}"
+        );
+        // A later marker d2 hides v1, and d1 is listed but no longer current: v1 is found by
+        // a listing that starts at d1, and nothing is current, so the media goes.
+        store.mark("undeleted.jpg", "d1");
+        store.put("undeleted.jpg", "v2", tags("m2"));
+        store.mark("undeleted.jpg", "d2");
+        let t = resolved(
+            &store,
+            item("undeleted.jpg", Some("d1"), Metadata::HiddenByMarker),
+        )
+        .await;
+        assert_eq!(t.media_id.as_str(), "m1");
+    }
+
+    #[tokio::test]
+    async fn a_named_version_that_records_other_media_is_not_that_medias_object() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        let mut store = MemoryStore::read_only();
+        store.put(
+            "k.jpg",
+            "v1",
+            names(&[], &[(MEDIA, "mediab"), (PHONE, "phone-number-id-1")]),
+        );
+        store.put("k.jpg", "v2", names(&[], &[]));
+        store.put("k.jpg", "v3", names(&[], &[(PHONE, "phone-number-id-2")]));
+        let named = |version: &str| Target {
+            media_id: MediaId::parse("mediaa").unwrap(),
+            phone_number_id: PhoneNumberId::parse("phone-number-id-1").unwrap(),
+            object: Some(ObjectRef {
+                bucket: "media".into(),
+                key: "k.jpg".into(),
+                version_id: Some(version.into()),
+            }),
+            source: ObjectSource::Named(version.into()),
+        };
+        let source = |resolution| match resolution {
+            Resolution::Target(t) => t.source,
+            other => panic!("{other:?}"),
+        };
+        let other_media = source(named_version(&store, &config, named("v1")).await);
+        assert!(
+            matches!(&other_media, ObjectSource::Foreign(r) if r.contains("records media mediab")),
+            "{other_media:?}"
+        );
+        // Recording no ids at all, it stays the caller's word.
+        let bare = source(named_version(&store, &config, named("v2")).await);
+        assert!(
+            matches!(&bare, ObjectSource::Read { version_id: Some(v), .. } if v == "v2"),
+            "{bare:?}"
+        );
+        let other_phone = source(named_version(&store, &config, named("v3")).await);
+        assert!(
+            matches!(&other_phone, ObjectSource::Foreign(r) if r.contains("phone-number-id-2")),
+            "{other_phone:?}"
         );
     }
 

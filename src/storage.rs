@@ -151,8 +151,8 @@ impl ObjectStore for S3Store {
                     })
                     .unwrap_or_default(),
             })),
-            Err(e) if is_absent(&e, version_id) => Ok(None),
-            Err(e) => Err(store_error("HeadObject", e)),
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(e) => Err(store_error("HeadObject", e, version_id)),
         }
     }
 
@@ -177,8 +177,8 @@ impl ObjectStore for S3Store {
                 .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
                 .collect()),
             // The version went between HeadObject and this call: it names nothing now.
-            Err(e) if is_absent(&e, version_id) => Ok(HashMap::new()),
-            Err(e) => Err(store_error("GetObjectTagging", e)),
+            Err(e) if is_absent(&e) => Ok(HashMap::new()),
+            Err(e) => Err(store_error("GetObjectTagging", e, version_id)),
         }
     }
 
@@ -204,8 +204,8 @@ impl ObjectStore for S3Store {
                 .raw_response()
                 .and_then(|r| r.headers().get("x-amz-delete-marker"))
                 == Some("true")),
-            Err(e) if is_absent(&e, Some(version_id)) => Ok(false),
-            Err(e) => Err(store_error("HeadObject", e)),
+            Err(e) if is_absent(&e) => Ok(false),
+            Err(e) => Err(store_error("HeadObject", e, Some(version_id))),
         }
     }
 
@@ -269,7 +269,7 @@ impl ObjectStore for S3Store {
             Err(e) if if_match.is_some() && status_of(&e) == Some(412) => Ok(Deleted::Changed),
             // With If-Match, S3 answers 404 when there is no object to compare with.
             Err(e) if if_match.is_some() && status_of(&e) == Some(404) => Ok(Deleted::Absent),
-            Err(e) => Err(store_error("DeleteObject", e)),
+            Err(e) => Err(store_error("DeleteObject", e, version_id)),
         }
     }
 }
@@ -299,16 +299,17 @@ impl S3Store {
         from: Option<(String, Option<String>)>,
     ) -> Result<VersionPage, StoreError> {
         let (key_marker, version_id_marker) = from.unzip();
+        let version_id_marker = version_id_marker.flatten();
         let page = self
             .client
             .list_object_versions()
             .bucket(bucket)
             .prefix(key)
             .set_key_marker(key_marker)
-            .set_version_id_marker(version_id_marker.flatten())
+            .set_version_id_marker(version_id_marker.clone())
             .send()
             .await
-            .map_err(|e| store_error("ListObjectVersions", e))?;
+            .map_err(|e| store_error("ListObjectVersions", e, version_id_marker.as_deref()))?;
         let entry =
             |version_id: Option<&str>, is_latest: Option<bool>, is_delete_marker| KeyVersion {
                 version_id: version_id.unwrap_or(NULL_VERSION).to_owned(),
@@ -354,22 +355,36 @@ fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())
 }
 
-/// Whether S3 said that there is no such object or version. 404: no such key or version.
-/// 405: the version is a delete marker. 400 with a version id: S3's answer for a version
-/// id that is not valid for the key.
-fn is_absent<E>(error: &SdkError<E, HttpResponse>, version_id: Option<&str>) -> bool {
-    match status_of(error) {
-        Some(404 | 405) => true,
-        Some(400) => version_id.is_some(),
-        _ => false,
-    }
+/// Whether S3 said that there is no such object or version: 404 (no such key or version),
+/// or 405 (the version is a delete marker). A 400 is never an absence: S3 answers it to a
+/// version id that it could not have given (`InvalidArgument`), which names nothing and
+/// proves nothing.
+fn is_absent<E>(error: &SdkError<E, HttpResponse>) -> bool {
+    matches!(status_of(error), Some(404 | 405))
 }
 
-fn store_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> StoreError
+/// The failure of `operation`. A 400 to a request that names `version_id` says which
+/// version id S3 refused (a HEAD's answer has no body to say it).
+fn store_error<E>(
+    operation: &'static str,
+    error: SdkError<E, HttpResponse>,
+    version_id: Option<&str>,
+) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let status = status_of(&error);
+    if let (Some(400), Some(version)) = (status, version_id) {
+        return StoreError {
+            operation,
+            status,
+            message: format!(
+                "S3 refused the version id {version:?} (400 {}): it is not a version id S3 gives, so it names no version of the key",
+                error.code().unwrap_or("InvalidArgument")
+            ),
+            retryable: false,
+        };
+    }
     let code = error.code().unwrap_or_default().to_owned();
     let retryable = match &error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {

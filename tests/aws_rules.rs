@@ -629,3 +629,326 @@ async fn an_unversioned_object_uploaded_again_after_it_was_read_is_kept() {
         Some("second")
     );
 }
+
+/// Deletes the current object of `key` (a delete marker, in a versioned bucket) and returns
+/// the marker's version id.
+async fn delete_current(rig: &Rig, key: &str) -> String {
+    rig.s3
+        .delete_object()
+        .bucket("media")
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .expect("a delete marker")
+        .to_owned()
+}
+
+/// Copies `version` of `key` back onto `key` (AWS's documented way to restore a previous
+/// version: the copy becomes current, with the version's metadata and tags), and returns
+/// the copy's version id.
+async fn restore_by_copy(rig: &Rig, key: &str, version: &str) -> String {
+    rig.s3
+        .copy_object()
+        .bucket("media")
+        .key(key)
+        .copy_source(format!("media/{key}?versionId={version}"))
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .expect("a version id")
+        .to_owned()
+}
+
+fn batch_task(key: &str, version: &str) -> Value {
+    json!({"invocationSchemaVersion": "2.0", "invocationId": "i", "job": {"id": "j"},
+           "tasks": [{"taskId": "t", "s3Bucket": "media", "s3Key": key, "s3VersionId": version}]})
+}
+
+/// The outcome and reason of the only item an answer holds, from a result payload or a
+/// Batch Operations response.
+fn only_item(answer: &Value) -> (String, String) {
+    let result = &answer["results"][0];
+    let text = |field: &str| result[field].as_str().unwrap_or_default().to_owned();
+    match result.get("resultCode") {
+        Some(code) => (code.as_str().unwrap().to_owned(), text("resultString")),
+        None => (text("outcome"), text("reason")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
+async fn media_goes_only_while_no_current_version_of_its_key_records_it() {
+    let rig = rig("current", &[]).await;
+    rig.bucket("media", true).await;
+    // Restored by copy: the object is deleted (marker D), then the version D hid is copied
+    // back onto the key. The copy is current, and its tags record the same media.
+    let hidden = rig
+        .put("media", "copied.jpg", Some(("restored", PHONE)), "x")
+        .await
+        .unwrap();
+    let marker = delete_current(&rig, "copied.jpg").await;
+    let copy = restore_by_copy(&rig, "copied.jpg", &hidden).await;
+    assert_eq!(
+        support::moto::tags(&rig.s3, "media", "copied.jpg", Some(&copy)).await,
+        support::moto::tags(&rig.s3, "media", "copied.jpg", Some(&hidden)).await,
+    );
+    // D's event, late, from each source; a Batch task and custom events naming the version
+    // D hid. Each is skipped, and names the current version.
+    let events = [
+        s3_record(
+            "ObjectRemoved:DeleteMarkerCreated",
+            "media",
+            "copied.jpg",
+            Some(&marker),
+        ),
+        eventbridge("Delete Marker Created", "media", "copied.jpg", &marker),
+        batch_task("copied.jpg", &hidden),
+        json!({"bucket": "media", "key": "copied.jpg", "versionId": hidden}),
+        json!({"mediaId": "restored", "originationPhoneNumberId": PHONE,
+               "bucket": "media", "key": "copied.jpg", "versionId": hidden}),
+    ];
+    for event in &events {
+        let answer = rig.payload(event.clone()).await;
+        let (outcome, reason) = only_item(&answer);
+        assert!(
+            ["skipped", "Succeeded"].contains(&outcome.as_str()),
+            "{event}: {answer}"
+        );
+        assert!(
+            reason.contains(&format!("current version {copy} records media restored")),
+            "{event}: {answer}"
+        );
+    }
+    // Redriven days later from the failure queue: skipped, which is no failure.
+    let redriven = support::failure_record(&events[0]);
+    let answer = rig
+        .payload(json!({"Records": [support::sqs_message("FailedEvents", "m", redriven)]}))
+        .await;
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+
+    // Undeleted: the marker itself is removed, so the version it hid is current again.
+    let undeleted = rig
+        .put("media", "undeleted.jpg", Some(("undeleted", PHONE)), "x")
+        .await
+        .unwrap();
+    let marker = delete_current(&rig, "undeleted.jpg").await;
+    rig.s3
+        .delete_object()
+        .bucket("media")
+        .key("undeleted.jpg")
+        .version_id(&marker)
+        .send()
+        .await
+        .unwrap();
+    for event in [
+        s3_record(
+            "ObjectRemoved:DeleteMarkerCreated",
+            "media",
+            "undeleted.jpg",
+            Some(&marker),
+        ),
+        eventbridge("Delete Marker Created", "media", "undeleted.jpg", &marker),
+    ] {
+        let answer = rig.payload(event).await;
+        let (outcome, reason) = only_item(&answer);
+        assert_eq!(outcome, "skipped", "{answer}");
+        assert!(
+            reason.contains("no longer exists") && reason.contains(&undeleted),
+            "{answer}"
+        );
+    }
+    assert!(
+        rig.media_seen().is_empty(),
+        "media went while a current object records it: {:?}",
+        rig.media_seen()
+    );
+    assert_eq!(rig.versions("media", "copied.jpg").await.len(), 2);
+    assert_eq!(rig.versions("media", "undeleted.jpg").await, [undeleted]);
+
+    // A current version that records other media does not hold the media back.
+    rig.put("media", "reused.jpg", Some(("first", PHONE)), "x")
+        .await;
+    let marker = delete_current(&rig, "reused.jpg").await;
+    rig.put("media", "reused.jpg", Some(("second", PHONE)), "y")
+        .await;
+    let answer = rig
+        .payload(s3_record(
+            "ObjectRemoved:DeleteMarkerCreated",
+            "media",
+            "reused.jpg",
+            Some(&marker),
+        ))
+        .await;
+    assert_eq!(only_item(&answer).0, "deleted", "{answer}");
+    assert_eq!(rig.media_seen(), ["first"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
+async fn a_named_version_that_records_other_media_is_kept() {
+    let rig = rig("named", &[]).await;
+    rig.bucket("media", true).await;
+    let other = rig
+        .put("media", "b.jpg", Some(("mediaB", PHONE)), "b")
+        .await
+        .unwrap();
+    let bare = rig.put("media", "bare.jpg", None, "x").await.unwrap();
+    let payload = rig
+        .payload(json!({"deletions": [
+            {"mediaId": "mediaA", "originationPhoneNumberId": PHONE,
+             "bucket": "media", "key": "b.jpg", "versionId": other},
+            {"mediaId": "mediaE", "originationPhoneNumberId": PHONE,
+             "bucket": "media", "key": "bare.jpg", "versionId": bare},
+        ]}))
+        .await;
+    let (recorded, unrecorded) = (&payload["results"][0], &payload["results"][1]);
+    // Media A goes, as asked; the version, media B's only source, stays.
+    assert_eq!(recorded["outcome"], "deleted", "{payload}");
+    assert_eq!(recorded["s3Object"], "kept", "{payload}");
+    assert!(recorded["reason"]
+        .as_str()
+        .unwrap()
+        .contains("records media mediaB"));
+    assert_eq!(rig.versions("media", "b.jpg").await, [other]);
+    // A version that records no ids at all is the caller's word.
+    assert_eq!(unrecorded["s3Object"], "deleted", "{payload}");
+    assert!(rig.versions("media", "bare.jpg").await.is_empty());
+    let mut seen = rig.media_seen();
+    seen.sort();
+    assert_eq!(seen, ["mediaA", "mediaE"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
+async fn an_empty_version_id_is_none_and_one_s3_refuses_fails_the_item() {
+    let rig = rig("version-ids", &[]).await;
+    rig.bucket("media", true).await;
+    rig.put("media", "empty.jpg", Some(("emptyv", PHONE)), "x")
+        .await;
+    let payload = rig
+        .payload(
+            json!({"mediaId": "emptyv", "originationPhoneNumberId": PHONE,
+                        "bucket": "media", "key": "empty.jpg", "versionId": ""}),
+        )
+        .await;
+    assert_eq!(payload["results"][0]["s3Object"], "deleted", "{payload}");
+    assert!(rig.versions("media", "empty.jpg").await.is_empty());
+
+    // S3 answers 400 to a version id it could not have given: no absence, and nothing is
+    // sent or deleted.
+    rig.put("media", "typo.jpg", Some(("typo", PHONE)), "x")
+        .await;
+    let payload = rig
+        .payload(json!({"deletions": [
+            {"mediaId": "typo", "originationPhoneNumberId": PHONE,
+             "bucket": "media", "key": "typo.jpg", "versionId": "not-a-version"},
+            {"bucket": "media", "key": "typo.jpg", "versionId": "not-a-version"},
+        ]}))
+        .await;
+    assert_eq!(payload["success"], false, "{payload}");
+    for result in payload["results"].as_array().unwrap() {
+        assert_eq!(result["outcome"], "failed", "{payload}");
+        assert_eq!(result["error"]["type"], "MetadataLookupFailed", "{payload}");
+        assert_eq!(result["error"]["retryable"], false, "{payload}");
+        let message = result["error"]["message"].as_str().unwrap();
+        assert!(message.contains("\"not-a-version\""), "{message}");
+    }
+    let response = rig.payload(batch_task("typo.jpg", "not-a-version")).await;
+    assert_eq!(
+        response["results"][0]["resultCode"], "PermanentFailure",
+        "{response}"
+    );
+    assert_eq!(rig.media_seen(), ["emptyv"]);
+    assert_eq!(rig.versions("media", "typo.jpg").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
+async fn the_answer_names_the_version_a_key_still_serves_after_a_delete() {
+    let rig = rig("serves", &[]).await;
+    rig.bucket("media", true).await;
+    // The metadata recipe copies the object onto itself with the ids: the version it copied
+    // from holds the same bytes and no ids.
+    let copy_with_ids = |key: &'static str| {
+        rig.s3
+            .copy_object()
+            .bucket("media")
+            .key(key)
+            .copy_source(format!("media/{key}"))
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .metadata("whatsapp-media-id", key.trim_end_matches(".jpg"))
+            .metadata("whatsapp-origination-phone-number-id", PHONE)
+            .send()
+    };
+    let original = rig.put("media", "kept.jpg", None, "file").await.unwrap();
+    copy_with_ids("kept.jpg").await.unwrap();
+    let payload = rig
+        .payload(json!({"bucket": "media", "key": "kept.jpg"}))
+        .await;
+    let result = &payload["results"][0];
+    assert_eq!(result["s3Object"], "deleted", "{payload}");
+    assert_eq!(result["currentVersionId"], original.as_str(), "{payload}");
+    assert!(result["reason"]
+        .as_str()
+        .unwrap()
+        .contains("the key still serves a file"));
+    assert_eq!(rig.body("media", "kept.jpg").await.as_deref(), Some("file"));
+
+    // The recipe then removes the version it copied from: nothing is left to serve.
+    let original = rig.put("media", "gone.jpg", None, "file").await.unwrap();
+    copy_with_ids("gone.jpg").await.unwrap();
+    rig.s3
+        .delete_object()
+        .bucket("media")
+        .key("gone.jpg")
+        .version_id(&original)
+        .send()
+        .await
+        .unwrap();
+    let payload = rig
+        .payload(json!({"bucket": "media", "key": "gone.jpg"}))
+        .await;
+    let result = &payload["results"][0];
+    assert_eq!(result["s3Object"], "deleted", "{payload}");
+    assert!(result.get("currentVersionId").is_none(), "{payload}");
+    assert!(result.get("reason").is_none(), "{payload}");
+    assert_eq!(rig.body("media", "gone.jpg").await, None);
+    assert_eq!(rig.media_seen(), ["kept", "gone"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run make test"]
+async fn a_lifecycle_expiration_deletes_the_media_of_the_object_it_expired() {
+    let rig = rig("lifecycle", &[]).await;
+    rig.bucket("media", true).await;
+    // An expiration rule on current objects (the template's ExpireCurrentObjectsAfterDays)
+    // puts a delete marker on each; S3 notifies it as LifecycleExpiration, never as
+    // ObjectRemoved, and EventBridge as Object Deleted with the reason "Lifecycle
+    // Expiration".
+    let mut events = Vec::new();
+    for key in ["expired.jpg", "expired-eb.jpg"] {
+        let media = key.trim_end_matches(".jpg").replace('-', "");
+        rig.put("media", key, Some((&media, PHONE)), "x").await;
+        let marker = delete_current(&rig, key).await;
+        events.push(if key == "expired.jpg" {
+            s3_record(
+                "LifecycleExpiration:DeleteMarkerCreated",
+                "media",
+                key,
+                Some(&marker),
+            )
+        } else {
+            let mut event = eventbridge("Delete Marker Created", "media", key, &marker);
+            event["detail"]["reason"] = json!("Lifecycle Expiration");
+            event
+        });
+    }
+    for event in events {
+        let answer = rig.payload(event).await;
+        assert_eq!(only_item(&answer).0, "deleted", "{answer}");
+    }
+    assert_eq!(rig.media_seen(), ["expired", "expiredeb"]);
+}

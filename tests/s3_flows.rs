@@ -5,7 +5,7 @@
 
 use testkit as support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use support::endpoint::Reply;
 use support::{LocalApp, PHONE, PHONE_ARN, REGION};
 
@@ -381,11 +381,7 @@ async fn sqs_reports_exactly_the_messages_that_failed_or_could_not_be_read() {
     let m_bad = f.delete("media", "bad.jpg").await.unwrap();
     f.endpoint
         .script("badmedia", [Reply::error(400, "ValidationException", "no")]);
-    let message = |id: &str, body: String| {
-        json!({"messageId": id, "receiptHandle": "AQEB", "body": body, "attributes": {},
-               "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
-               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:media-deletions", "awsRegion": REGION})
-    };
+    let message = |id: &str, body: String| support::sqs_message("media-deletions", id, body);
     let notification = |key: &str, marker: &str| {
         json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", key, Some(marker))]}).to_string()
     };
@@ -676,18 +672,6 @@ async fn eventbridge_keys_delivered_plain_or_percent_encoded_both_find_the_objec
     assert_eq!(payload["results"][0]["object"]["key"], "a%20b.jpg");
 }
 
-/// A Lambda on-failure record, as the failure queue holds it, around `payload`.
-fn failure_record(payload: &Value) -> String {
-    json!({"version": "1.0", "timestamp": "2026-11-25T16:00:00.000Z",
-           "requestContext": {"requestId": "5f0a5b7e-1c2d-4e3f-8a9b-0c1d2e3f4a5b",
-                              "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:cleanup:$LATEST",
-                              "condition": "RetriesExhausted", "approximateInvokeCount": 3},
-           "requestPayload": payload,
-           "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-           "responsePayload": {"errorType": "ItemsFailed", "errorMessage": "1 of 1 items failed (1 may succeed if retried): ..."}})
-    .to_string()
-}
-
 #[tokio::test]
 #[ignore = "needs moto: run make test"]
 async fn failure_records_redriven_from_the_failure_queue_are_processed() {
@@ -714,17 +698,13 @@ async fn failure_records_redriven_from_the_failure_queue_are_processed() {
                    "deletion-type": "Delete Marker Created"}});
     let again = json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "redrive/again.jpg", Some(&markers[2]))]});
     let custom = json!({"bucket": "media", "key": "redrive/custom.jpg"});
-    let message = |id: &str, body: String| {
-        json!({"messageId": id, "receiptHandle": "AQEB", "body": body, "attributes": {},
-               "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
-               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:FailedEventsQueue", "awsRegion": REGION})
-    };
+    let message = |id: &str, body: String| support::sqs_message("FailedEventsQueue", id, body);
     let response = f
         .invoke(json!({"Records": [
-            message("m-s3", failure_record(&s3_event)),
-            message("m-eb", failure_record(&eventbridge)),
-            message("m-again", failure_record(&again)),
-            message("m-custom", failure_record(&custom)),
+            message("m-s3", support::failure_record(&s3_event)),
+            message("m-eb", support::failure_record(&eventbridge)),
+            message("m-again", support::failure_record(&again)),
+            message("m-custom", support::failure_record(&custom)),
             // What EventBridge's own dead-letter config puts there: the event itself.
             message("m-raw-eb", eventbridge.to_string()),
         ]}))

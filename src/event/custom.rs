@@ -96,6 +96,8 @@ fn item_from_map(map: &Map<String, Value>) -> WorkItem {
         }
     };
     let [media_id, phone_number_id, bucket, key, version_id] = ITEM_FIELDS.map(&mut string_field);
+    // An empty version id counts as none, as in every other source: S3 would refuse it.
+    let version_id = version_id.filter(|v| !v.is_empty());
 
     let object = match (bucket, key) {
         (Some(bucket), Some(key)) => Some(ObjectRef {
@@ -239,6 +241,25 @@ mod tests {
         // Custom keys are plain: no decoding.
         assert!(matches!(&c.items[0], WorkItem::Object(o) if o.object.key == "a%20b.jpg"));
         assert!(matches!(&c.items[1], WorkItem::Invalid(_)));
+    }
+
+    #[test]
+    fn an_empty_version_id_counts_as_none() {
+        let c = custom(json!({"deletions": [
+            {"mediaId": "abc", "originationPhoneNumberId": "phone-number-id-1",
+             "bucket": "media", "key": "a.jpg", "versionId": ""},
+            {"bucket": "media", "key": "b.jpg", "versionId": ""},
+        ]}));
+        let versions: Vec<Option<String>> = c
+            .items
+            .iter()
+            .map(|item| match item {
+                WorkItem::Ids(r) => r.object.as_ref().unwrap().version_id.clone(),
+                WorkItem::Object(o) => o.object.version_id.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(versions, [None, None]);
     }
 
     #[test]

@@ -29,6 +29,11 @@ pub fn log(result: &ItemResult, latency: Duration) {
             outcome,
             reason = result.reason.as_deref().map(one_line).as_deref(),
             s3_object,
+            current_version_id = result
+                .current_version_id
+                .as_deref()
+                .map(one_line)
+                .as_deref(),
             attempts = result.attempts,
             latency_ms,
             "media item done"

@@ -246,6 +246,26 @@ pub fn s3_notification(
     json!({"Records": [s3_record(event_name, bucket, key, version_id)]})
 }
 
+/// An SQS message of the queue named `queue`, as Lambda's event source mapping hands it
+/// to the function.
+pub fn sqs_message(queue: &str, id: &str, body: String) -> Value {
+    json!({"messageId": id, "receiptHandle": "AQEB", "body": body, "attributes": {},
+           "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
+           "eventSourceARN": format!("arn:aws:sqs:{REGION}:123456789012:{queue}"), "awsRegion": REGION})
+}
+
+/// A Lambda on-failure record, as the failure queue holds it, around `payload`.
+pub fn failure_record(payload: &Value) -> String {
+    json!({"version": "1.0", "timestamp": "2026-11-25T16:00:00.000Z",
+           "requestContext": {"requestId": "5f0a5b7e-1c2d-4e3f-8a9b-0c1d2e3f4a5b",
+                              "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:cleanup:$LATEST",
+                              "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+           "requestPayload": payload,
+           "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+           "responsePayload": {"errorType": "ItemsFailed", "errorMessage": "1 of 1 items failed (1 may succeed if retried): ..."}})
+    .to_string()
+}
+
 /// An SNS event of one record carrying `message`, as SNS invokes a function.
 pub fn sns_event(message: &str) -> Value {
     json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",

@@ -207,9 +207,10 @@ async fn relay(
                 .find(|(o, _)| *o == op)
                 .map(|(_, status)| *status)
         });
-        let response = match fault {
-            Some(status) => error_response(&request.method, status),
-            None => {
+        let response = match (fault, refused_version_id(&request.target)) {
+            (Some(status), _) => error_response(&request.method, status),
+            (None, Some(_)) => error_response(&request.method, 400),
+            (None, None) => {
                 let needs = function_needs(&request, &enforcement);
                 let denied = needs
                     .as_ref()
@@ -232,12 +233,42 @@ async fn relay(
     }
 }
 
-/// An S3 error answer: 403 AccessDenied, else 500 InternalError (no body to a HEAD).
+/// S3's answer to a version id it could not have given: 400 `InvalidArgument` ("Invalid
+/// version id specified"), where moto answers 404 as if it were one that does not exist.
+/// AWS lists `InvalidArgument` (400) among S3's errors
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html) without the rule;
+/// real S3 answers it to an empty or malformed `versionId` of HeadObject, GetObjectTagging
+/// and DeleteObject, and to a `version-id-marker` of ListObjectVersions that names no
+/// version (observed: a 404 `NoSuchVersion` is only for a well-formed id). Here a version id
+/// moto could have given (a UUID) or `null` is well-formed; any other is refused.
+fn refused_version_id(target: &str) -> Option<String> {
+    let query = target.split_once('?').map_or("", |(_, q)| q);
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = super::sigv4::percent_decode(value);
+        match name {
+            "versionId" | "version-id-marker" if !well_formed_version_id(&value) => Some(value),
+            _ => None,
+        }
+    })
+}
+
+fn well_formed_version_id(id: &str) -> bool {
+    let hex_groups: Vec<&str> = id.split('-').collect();
+    id == "null"
+        || (hex_groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+            && hex_groups
+                .iter()
+                .all(|g| g.chars().all(|c| c.is_ascii_hexdigit())))
+}
+
+/// An S3 error answer: 400 InvalidArgument, 403 AccessDenied, else 500 InternalError (no
+/// body to a HEAD).
 fn error_response(method: &str, status: u16) -> Vec<u8> {
-    let (code, reason) = if status == 403 {
-        ("AccessDenied", "Forbidden")
-    } else {
-        ("InternalError", "Internal Server Error")
+    let (code, reason) = match status {
+        400 => ("InvalidArgument", "Bad Request"),
+        403 => ("AccessDenied", "Forbidden"),
+        _ => ("InternalError", "Internal Server Error"),
     };
     let body = if method == "HEAD" {
         String::new()
