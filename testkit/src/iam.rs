@@ -75,6 +75,12 @@ impl Variant {
 /// template.yaml's deployed resources and outputs for these parameter values
 /// (`Name=value`).
 pub fn render(params: &[&str]) -> Value {
+    try_render(params).unwrap_or_else(|refused| panic!("render failed: {refused}"))
+}
+
+/// template.yaml rendered with `params`, or what refused it (a parameter value outside its
+/// constraints, as CloudFormation refuses it).
+pub fn try_render(params: &[&str]) -> Result<Value, String> {
     let root = crate::root();
     let python = root.join(".venv/bin/python");
     assert!(
@@ -88,12 +94,10 @@ pub fn render(params: &[&str]) -> Value {
         .args(params)
         .output()
         .expect("run render_template.py");
-    assert!(
-        out.status.success(),
-        "render failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice(&out.stdout).expect("JSON"))
 }
 
 /// Every statement the deployed template attaches to the function's role: the role's

@@ -3,9 +3,11 @@
 Usage: render_template.py TEMPLATE [Name=value ...]
 
 The SAM transform is samtranslator's own (from the SAM CLI package), with the given
-parameter values over the template's defaults. Then the conditions are evaluated as
+parameter values over the template's defaults; a value the parameter's constraints refuse
+fails the render, as CloudFormation refuses it. Then the conditions are evaluated as
 CloudFormation would: resources and outputs whose condition is false are dropped, Fn::If
-takes its branch, AWS::NoValue disappears, and Ref / Fn::Sub of parameters and pseudo
+takes its branch, AWS::NoValue disappears, Fn::FindInMap is looked up, and Ref / Fn::Sub of
+parameters and pseudo
 parameters are substituted (account 123456789012, us-east-1, partition aws, stack whatsapp-media-cleanup),
 and Fn::Select and Fn::Split of them evaluated. References to
 resources are left as they are. Prints the result as JSON.
@@ -17,7 +19,6 @@ import re
 import sys
 
 from samcli.yamlhelper import yaml_parse
-from samtranslator.translator.transform import transform
 
 PSEUDO = {
     "AWS::AccountId": "123456789012",
@@ -37,6 +38,31 @@ class NoManagedPolicies:
         return {}
 
 
+def check_parameter(name, spec, value):
+    """Refuses a value as CloudFormation does before it creates anything: AllowedValues,
+    AllowedPattern (the whole value), and MinValue / MaxValue of a Number
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html)."""
+    problem = None
+    allowed = spec.get("AllowedValues")
+    if allowed is not None and value not in [str(v) for v in allowed]:
+        problem = f"not one of {allowed}"
+    pattern = spec.get("AllowedPattern")
+    if pattern is not None and re.fullmatch(pattern, value) is None:
+        problem = f"does not match {pattern}"
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            problem = "not a number"
+        else:
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                problem = f"below MinValue {spec['MinValue']}"
+            if "MaxValue" in spec and number > float(spec["MaxValue"]):
+                problem = f"above MaxValue {spec['MaxValue']}"
+    if problem:
+        sys.exit(f"parameter {name}={value!r} is refused: {problem}")
+
+
 def main():
     path, overrides = sys.argv[1], dict(arg.split("=", 1) for arg in sys.argv[2:])
     with open(path, encoding="utf-8") as f:
@@ -46,6 +72,11 @@ def main():
     if unknown:
         sys.exit(f"unknown parameters: {sorted(unknown)}")
     params.update(overrides)
+    for name, value in params.items():
+        check_parameter(name, template["Parameters"][name], value)
+    # Imported once the parameters passed: a refused value is told at once.
+    from samtranslator.translator.transform import transform
+
     # As `sam package` leaves it: the code uploaded to S3.
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function":
@@ -102,6 +133,9 @@ def main():
                 return NO_VALUE
             if fn == "Ref" and args in values:
                 return values[args]
+            if fn == "Fn::FindInMap":
+                mapping, key, attribute = (resolve(x) for x in args)
+                return cfn["Mappings"][mapping][str(key)][attribute]
             if fn == "Fn::Select":
                 index, items = (resolve(x) for x in args)
                 return items[int(index)]
