@@ -44,8 +44,13 @@ pub struct S3Faults {
     faults: Arc<Mutex<Vec<(Operation, u16)>>>,
     races: Races,
     enforcement: Arc<Mutex<Option<Enforcement>>>,
+    requests: Requests,
     task: tokio::task::JoinHandle<()>,
 }
+
+/// How many requests of each operation went through (`HeadObject`, or the method of an
+/// operation the proxy does not tell).
+type Requests = Arc<Mutex<std::collections::BTreeMap<String, usize>>>;
 
 /// The function's policy, whose requests it applies to, and what they needed so far.
 struct Enforcement {
@@ -80,10 +85,12 @@ impl S3Faults {
         let faults: Arc<Mutex<Vec<(Operation, u16)>>> = Arc::default();
         let races: Races = Arc::default();
         let enforcement: Arc<Mutex<Option<Enforcement>>> = Arc::default();
-        let (rules, uploads, iam) = (
+        let requests: Requests = Arc::default();
+        let (rules, uploads, iam, counts) = (
             Arc::clone(&faults),
             Arc::clone(&races),
             Arc::clone(&enforcement),
+            Arc::clone(&requests),
         );
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -93,6 +100,7 @@ impl S3Faults {
                     Arc::clone(&rules),
                     Arc::clone(&uploads),
                     Arc::clone(&iam),
+                    Arc::clone(&counts),
                 ));
             }
         });
@@ -101,8 +109,15 @@ impl S3Faults {
             faults,
             races,
             enforcement,
+            requests,
             task,
         }
+    }
+
+    /// The requests that went through since the last call, by operation; counting starts
+    /// again from nothing.
+    pub fn take_requests(&self) -> std::collections::BTreeMap<String, usize> {
+        std::mem::take(&mut *self.requests.lock().unwrap())
     }
 
     /// Applies to the requests signed with `access_key_id` (the function's) the rules of
@@ -174,10 +189,14 @@ async fn relay(
     faults: Arc<Mutex<Vec<(Operation, u16)>>>,
     races: Races,
     enforcement: Arc<Mutex<Option<Enforcement>>>,
+    requests: Requests,
 ) {
     let (read, mut write) = client.into_split();
     let mut reader = BufReader::new(read);
     while let Some(request) = read_request(&mut reader).await {
+        let name = operation_of(&request.method, &request.target)
+            .map_or_else(|| request.method.clone(), |o| format!("{o:?}"));
+        *requests.lock().unwrap().entry(name).or_default() += 1;
         if let Some(operation) = operation_of(&request.method, &request.target) {
             let path = request.target.split('?').next().unwrap_or_default();
             let race = {
