@@ -83,6 +83,12 @@ impl MemoryStore {
         });
     }
 
+    /// Removes exactly `version_id` of `key` (a delete marker removed is an undelete).
+    pub fn remove(&mut self, key: &str, version_id: &str) {
+        self.versions
+            .retain(|v| !(v.key == key && v.version_id == version_id));
+    }
+
     /// The DeleteObject calls made.
     pub fn deletes(&self) -> usize {
         self.calls()
@@ -171,6 +177,13 @@ impl ObjectStore for MemoryStore {
 
     async fn versions(&self, _: &str, key: &str) -> Result<Vec<KeyVersion>, StoreError> {
         let mine: Vec<&Version> = self.versions.iter().filter(|v| v.key == key).collect();
+        // A version's time is its place in the store: the first written at 1.
+        let times: HashMap<(&str, &str), i64> = self
+            .versions
+            .iter()
+            .enumerate()
+            .map(|(at, v)| ((v.key.as_str(), v.version_id.as_str()), at as i64 + 1))
+            .collect();
         Ok(mine
             .iter()
             .rev()
@@ -179,6 +192,7 @@ impl ObjectStore for MemoryStore {
                 version_id: v.version_id.clone(),
                 is_latest: i == 0,
                 is_delete_marker: v.marker,
+                last_modified: times.get(&(v.key.as_str(), v.version_id.as_str())).copied(),
             })
             .collect())
     }

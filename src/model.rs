@@ -75,6 +75,10 @@ pub struct ObjectItem {
     /// nothing proves it, so it only keeps the key pattern from acting while this form of
     /// the key still has a current version.
     pub decoded_key: Option<String>,
+    /// When the event says the deletion happened (seconds since the epoch): S3's
+    /// `eventTime`, EventBridge's `time`. It tells a delete marker that is gone from a
+    /// version written after it.
+    pub deleted_at: Option<i64>,
 }
 
 impl ObjectItem {
@@ -84,7 +88,13 @@ impl ObjectItem {
             object,
             metadata,
             decoded_key: None,
+            deleted_at: None,
         }
+    }
+
+    /// The same item, deleted at `deleted_at` (seconds since the epoch).
+    pub fn deleted_at(self, deleted_at: Option<i64>) -> Self {
+        Self { deleted_at, ..self }
     }
 }
 
@@ -172,7 +182,13 @@ pub enum KeyNow {
     /// Nothing: no version, or a delete marker, is current.
     Empty,
     /// This version is current.
-    Serves(String),
+    Serves {
+        /// Its version id.
+        version_id: String,
+        /// Whether it records the media that was just deleted: the key still serves the
+        /// media's file, now without its WhatsApp copy.
+        same_media: bool,
+    },
     /// The current object has no version id (a bucket never versioned, uploaded again).
     ServesUnversioned,
     /// It could not be read, and why.
@@ -191,4 +207,16 @@ pub struct StoreError {
     pub message: String,
     /// Whether the same call may succeed later.
     pub retryable: bool,
+}
+
+impl StoreError {
+    /// `operation` got no answer from S3 before the Lambda deadline: a retry may.
+    pub fn out_of_time(operation: &'static str) -> Self {
+        Self {
+            operation,
+            status: None,
+            message: "no answer from S3 before the Lambda deadline".into(),
+            retryable: true,
+        }
+    }
 }

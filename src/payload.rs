@@ -238,8 +238,11 @@ impl ItemResult {
             Some(Ok(Removal::Deleted(now))) => {
                 self.reason = match &now {
                     KeyNow::Empty => None,
-                    KeyNow::Serves(_) => Some(
+                    KeyNow::Serves { same_media: false, .. } => Some(
                         "the key still serves a file: another version of it is current now (currentVersionId)".into(),
+                    ),
+                    KeyNow::Serves { same_media: true, .. } => Some(
+                        "the key still serves a file: another version of it is current now (currentVersionId), and it records the same media, whose WhatsApp copy is gone".into(),
                     ),
                     KeyNow::ServesUnversioned => Some(
                         "the key still serves a file: an object without a version id is current now".into(),
@@ -248,8 +251,8 @@ impl ItemResult {
                         "the version was deleted, but what the key serves now could not be read: {error}"
                     ))),
                 };
-                if let KeyNow::Serves(version) = now {
-                    self.current_version_id = Some(version);
+                if let KeyNow::Serves { version_id, .. } = now {
+                    self.current_version_id = Some(clip_to(&version_id, VERSION_CHARS));
                 }
                 (Some(S3Object::Deleted), None)
             }
@@ -314,6 +317,10 @@ const ECHO_CHARS: usize = 120;
 const MESSAGE_CHARS: usize = 400;
 /// Longest error type or request id written, in characters.
 const LABEL_CHARS: usize = 64;
+/// Longest version id the function writes of its own reading (`currentVersionId`), in
+/// characters: S3's version ids are 32; one longer (AWS allows 1,024 bytes) is cut, with
+/// an ellipsis, so that 1,000 items still fit in one answer.
+const VERSION_CHARS: usize = 48;
 
 /// `text` on one line (control characters become spaces), cut to [`MESSAGE_CHARS`]: what
 /// the function writes stays small and bounded, whatever a service or S3 said.
@@ -417,9 +424,10 @@ const ENVELOPE: usize = 256;
 const FOUND_IDS: usize = 2 * ((ECHO_CHARS + 1) * 6 + 2);
 /// The default phone number id, a valid one: at most 115 characters of ASCII, quoted.
 const DEFAULT_PHONE_NUMBER_ID: usize = 115 + 2;
-/// A version id that S3 gives (the one read for an object named without one, or the one
-/// the key serves after a delete): at most 1,024 bytes.
+/// The version id that S3 reads for an object named without one: at most 1,024 bytes.
 const READ_VERSION_ID: usize = 1_024 * 2 + 2;
+/// `currentVersionId`: [`VERSION_CHARS`] and an ellipsis, 4 bytes a character at most.
+const CURRENT_VERSION_ID: usize = (VERSION_CHARS + 1) * 4 + 2;
 
 /// A custom event whose answer might not fit in Lambda's response: refused before any
 /// work, as an invalid event.
@@ -488,7 +496,7 @@ pub fn answer_bound(items: &[WorkItem]) -> usize {
                                 None => DEFAULT_PHONE_NUMBER_ID,
                             };
                             let now_current = match request.object {
-                                Some(_) => READ_VERSION_ID,
+                                Some(_) => CURRENT_VERSION_ID,
                                 None => 0,
                             };
                             id_len(Some(&request.media_id))
@@ -504,7 +512,7 @@ pub fn answer_bound(items: &[WorkItem]) -> usize {
                             object_len(Some(&item.object))
                                 + FOUND_IDS
                                 + read_version
-                                + READ_VERSION_ID
+                                + CURRENT_VERSION_ID
                         }
                         WorkItem::Invalid(invalid) => {
                             id_len(invalid.media_id.as_ref())
@@ -624,7 +632,10 @@ mod tests {
         let kept = gone(Ok(Removal::Kept(nasty.clone())));
         let unknown = gone(Ok(Removal::Deleted(KeyNow::Unknown(nasty.clone()))));
         // The version the key serves now is echoed (counted apart, as READ_VERSION_ID).
-        let serves = gone(Ok(Removal::Deleted(KeyNow::Serves(String::new()))));
+        let serves = gone(Ok(Removal::Deleted(KeyNow::Serves {
+            version_id: String::new(),
+            same_media: true,
+        })));
         let skipped = ItemResult::skipped(empty_object, nasty.clone());
         for result in [failed, s3_failed, kept, unknown, serves, skipped] {
             let written = serde_json::to_string(&result).unwrap().len() + 1 - echoed;
@@ -648,13 +659,31 @@ mod tests {
         // Besides what it names, an item with an object may echo the version its key
         // serves after a delete.
         let plain = answer_bound(&[ids("k")]);
-        let written = WRITTEN_PER_ITEM + READ_VERSION_ID;
+        let written = WRITTEN_PER_ITEM + CURRENT_VERSION_ID;
         assert!(plain > written && plain < written + 400, "{plain}");
         // A control character is six bytes of JSON.
         assert_eq!(answer_bound(&[ids("\u{1}")]), plain + 5);
         // The maximum number of items, with keys of S3's longest, fits.
         let most: Vec<WorkItem> = (0..MAX_DELETIONS).map(|_| ids(&"k".repeat(1024))).collect();
         assert!(answer_bound(&most) <= RESPONSE_LIMIT);
+        // And the maximum number of objects named alone, whose ids and version are read.
+        let objects: Vec<WorkItem> = (0..MAX_DELETIONS)
+            .map(|i| {
+                WorkItem::Object(crate::model::ObjectItem::new(
+                    ObjectRef {
+                        bucket: "media".into(),
+                        key: format!("in/{i:04}.jpg"),
+                        version_id: None,
+                    },
+                    crate::model::Metadata::Current,
+                ))
+            })
+            .collect();
+        assert!(
+            answer_bound(&objects) <= RESPONSE_LIMIT,
+            "{}",
+            answer_bound(&objects)
+        );
     }
 
     #[test]

@@ -224,17 +224,8 @@ async fn resolve_before(
         .await
         .unwrap_or_else(|| Resolution::Failed {
             object,
-            error: out_of_time("HeadObject"),
+            error: StoreError::out_of_time("HeadObject"),
         })
-}
-
-fn out_of_time(operation: &'static str) -> StoreError {
-    StoreError {
-        operation,
-        status: None,
-        message: "no answer from S3 before the Lambda deadline".into(),
-        retryable: true,
-    }
 }
 
 /// WhatsApp first, S3 second: the object goes only once its media is gone.
@@ -262,19 +253,8 @@ async fn delete<M: MediaApi, S: ObjectStore>(
     let object = match (options.objects, &target.object) {
         (ObjectPolicy::NotOurs, _) | (_, None) => ObjectStep::Untouched,
         (ObjectPolicy::Delete, Some(object)) if media.gone() => {
-            let removal = removal::remove(
-                &app.store,
-                &app.config,
-                object,
-                &target.source,
-                &target.media_id,
-                &target.phone_number_id,
-            );
-            ObjectStep::Removed(
-                deadline::bounded(deadline, removal)
-                    .await
-                    .unwrap_or_else(|| Err(out_of_time("DeleteObject"))),
-            )
+            let removal = removal::remove(&app.store, &app.config, object, &target, deadline);
+            ObjectStep::Removed(removal.await)
         }
         (_, Some(_)) => ObjectStep::Kept,
     };

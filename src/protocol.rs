@@ -141,6 +141,7 @@ const RESULT_STRING_CHARS: usize = 500;
 fn task_result(task_id: String, item: &ItemResult) -> S3BatchJobResult {
     let media = item.media_id.as_deref().unwrap_or_default();
     let s3 = match item.s3_object {
+        Some(S3Object::Deleted) if item.reason.is_some() => "; S3 object deleted, but ",
         Some(S3Object::Deleted) => "; S3 object deleted",
         Some(S3Object::AlreadyAbsent) => "; S3 object already absent",
         Some(S3Object::Kept) if item.reason.is_some() => "; S3 object kept: ",
@@ -157,10 +158,16 @@ fn task_result(task_id: String, item: &ItemResult) -> S3BatchJobResult {
         let text = error.map_or_else(String::new, |e| format!("{}: {}", e.error_type, e.message));
         (code, text)
     } else {
-        let kept_reason = match item.s3_object {
-            Some(S3Object::Kept) => item.reason.as_deref().unwrap_or_default(),
-            _ => "",
+        // Why the object was kept, or what its key still serves once it was deleted.
+        let mut kept_reason = match item.s3_object {
+            Some(S3Object::Kept | S3Object::Deleted) => {
+                item.reason.as_deref().unwrap_or_default().to_owned()
+            }
+            _ => String::new(),
         };
+        if let Some(version) = &item.current_version_id {
+            kept_reason.push_str(&format!(" ({version})"));
+        }
         let text = match item.outcome {
             Outcome::Deleted => format!("deleted media {media}{s3}{kept_reason}"),
             Outcome::AlreadyDeleted => {

@@ -7,14 +7,53 @@
 //! the key names the media, the object is kept, and the item says why: the key may have
 //! been uploaded again for other media since.
 
+use std::time::Instant;
+
 use crate::config::Config;
+use crate::deadline;
 use crate::ids::{MediaId, PhoneNumberId};
-use crate::model::{KeyNow, ObjectRef, ObjectSource, Removal, StoreError, NULL_VERSION};
+use crate::model::{KeyNow, ObjectRef, ObjectSource, Removal, StoreError, Target, NULL_VERSION};
 use crate::resolve;
 use crate::storage::{Deleted, ObjectStore};
 
-/// Deletes the version of `object` that is the object of `media_id`.
+/// Deletes the version of `object` that is the object of the target's media, then reads
+/// what the key serves now; each step gives up when S3 would not answer before the
+/// deadline, and a deletion that was made stands whatever the read after it does.
 pub async fn remove<S: ObjectStore>(
+    store: &S,
+    config: &Config,
+    object: &ObjectRef,
+    target: &Target,
+    deadline: Instant,
+) -> Result<Removal, StoreError> {
+    let (media_id, phone_number_id) = (&target.media_id, &target.phone_number_id);
+    let deleting = delete_object(
+        store,
+        config,
+        object,
+        &target.source,
+        media_id,
+        phone_number_id,
+    );
+    let removal = deadline::bounded(deadline, deleting)
+        .await
+        .unwrap_or_else(|| Err(StoreError::out_of_time("DeleteObject")))?;
+    if !matches!(removal, Removal::Deleted(_)) {
+        return Ok(removal);
+    }
+    let reading = key_now(store, config, object, media_id);
+    Ok(Removal::Deleted(
+        deadline::bounded(deadline, reading)
+            .await
+            .unwrap_or_else(|| {
+                KeyNow::Unknown("no answer from S3 before the Lambda deadline".into())
+            }),
+    ))
+}
+
+/// Deletes the version of `object` that is the object of `media_id`; a deletion is
+/// `Removal::Deleted(KeyNow::Empty)` until the key is read again.
+async fn delete_object<S: ObjectStore>(
     store: &S,
     config: &Config,
     object: &ObjectRef,
@@ -77,7 +116,7 @@ async fn delete_read<S: ObjectStore>(
         }
     };
     Ok(match deleted {
-        Deleted::Deleted => Removal::Deleted(key_now(store, bucket, key).await),
+        Deleted::Deleted => Removal::Deleted(KeyNow::Empty),
         Deleted::Absent => Removal::AlreadyAbsent,
         Deleted::Changed => Removal::Kept(format!(
             "the object changed after it was read (its ETag is no longer {}): it was uploaded again, and the new object is not this media's",
@@ -86,15 +125,25 @@ async fn delete_read<S: ObjectStore>(
     })
 }
 
-/// What `key` serves once one of its versions went: deleting the current version by its id
-/// makes the previous version current, so the key may still serve a file, and the answer
-/// says which.
-async fn key_now<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> KeyNow {
-    match store.head(bucket, key, None).await {
+/// What the key of `object` serves once one of its versions went: deleting the current
+/// version by its id makes the previous version current, so the key may still serve a
+/// file, perhaps one that records the same media, and the answer says which.
+async fn key_now<S: ObjectStore>(
+    store: &S,
+    config: &Config,
+    object: &ObjectRef,
+    media_id: &MediaId,
+) -> KeyNow {
+    let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
+    match resolve::names_at(store, config, bucket, key, None).await {
         Ok(None) => KeyNow::Empty,
-        Ok(Some(head)) => head
-            .version_id
-            .map_or(KeyNow::ServesUnversioned, KeyNow::Serves),
+        Ok(Some(names)) => match names.version_id() {
+            Some(version_id) => KeyNow::Serves {
+                version_id: version_id.to_owned(),
+                same_media: names.ids(config, key).0.as_deref() == Some(media_id.as_str()),
+            },
+            None => KeyNow::ServesUnversioned,
+        },
         Err(error) => KeyNow::Unknown(error.to_string()),
     }
 }

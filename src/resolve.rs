@@ -10,7 +10,7 @@ use crate::model::{
     IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef, ObjectSource, StoreError, Target,
     NULL_VERSION,
 };
-use crate::storage::ObjectStore;
+use crate::storage::{KeyVersion, ObjectStore};
 
 mod current;
 
@@ -53,9 +53,11 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         mut object,
         metadata,
         decoded_key,
+        deleted_at,
     } = item;
-    // The other form of an EventBridge key, for the current-version check below.
-    let other_form = decoded_key.clone();
+    // The other form of an EventBridge key, which nothing read can rule out after a
+    // permanent delete, for the key pattern's check below. A marker proves its key.
+    let other_form = decoded_key.clone().filter(|_| metadata == Metadata::Gone);
     if let (Metadata::HiddenByMarker, Some(decoded), Some(marker)) =
         (&metadata, decoded_key, object.version_id.as_deref())
     {
@@ -68,10 +70,7 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
     let asked_version = object.version_id.clone();
     let (found, current) = match read_names(store, config, &object, &metadata).await {
         Ok(Read::Names { names, current }) => (names, current),
-        Ok(Read::MarkerGone { current }) => {
-            let reason = marker_gone_reason(&object, current.as_deref());
-            return Resolution::Skipped { object, reason };
-        }
+        Ok(Read::MarkerGone { current }) => return marker_gone(object, current, deleted_at),
         Err(error) => return Resolution::Failed { object, error },
     };
     let source = match (&metadata, &found) {
@@ -341,7 +340,7 @@ enum Read {
     /// expired, so which version it hid can no longer be told.
     MarkerGone {
         /// The key's current version, if it has one.
-        current: Option<String>,
+        current: Option<KeyVersion>,
     },
 }
 
@@ -387,14 +386,40 @@ async fn read_names<S: ObjectStore>(
     Ok(Read::Names { names, current })
 }
 
-fn marker_gone_reason(object: &ObjectRef, current: Option<&str>) -> String {
-    let marker = object.version_id.as_deref().unwrap_or_default();
-    let stands = match current {
-        Some(current) => format!("the key's current version {current} stands for what it hid"),
-        None => "the key has no current version, and whatever removes the rest sends its own event"
-            .into(),
+/// A delete marker that is no longer listed. Removing a marker makes the version it hid
+/// current again (an undelete): when the current version was written before the marker's
+/// event, it is what the marker hid, and it stands for its media. A current version
+/// written since (S3 lists the time to the second, so the same second counts as since)
+/// leaves which version the marker hid untold: that fails the item, so that someone looks.
+/// With no current version, another marker stands on the key, whose own event reads what
+/// it hid, or nothing is left to read.
+fn marker_gone(
+    object: ObjectRef,
+    current: Option<KeyVersion>,
+    deleted_at: Option<i64>,
+) -> Resolution {
+    let marker = object.version_id.clone().unwrap_or_default();
+    let gone = format!("the delete marker {marker} no longer exists (it was removed, or it expired), so which version it hid cannot be told");
+    let Some(current) = current else {
+        let reason = format!("{gone}: the key has no current version (another delete marker's event reads what that one hid)");
+        return Resolution::Skipped { object, reason };
     };
-    format!("the delete marker {marker} no longer exists (it was removed, which undeletes the object, or it expired), so which version it hid cannot be told: {stands}")
+    let version = &current.version_id;
+    match (current.last_modified, deleted_at) {
+        (Some(written), Some(deleted)) if written < deleted => Resolution::Skipped {
+            reason: format!("{gone}: the key's current version {version} was written before the deletion, so the marker was removed (the object was undeleted) and {version} stands for what it hid"),
+            object,
+        },
+        _ => Resolution::Failed {
+            error: StoreError {
+                operation: "ListObjectVersions",
+                status: None,
+                message: format!("{gone}, and the key's current version {version} was written after the deletion: the media of the version the marker hid cannot be found; delete it by hand (a custom event with its ids)"),
+                retryable: false,
+            },
+            object,
+        },
+    }
 }
 
 /// Reads the names of exactly `version` of `key` (the current object when `None`): its
@@ -767,30 +792,49 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_undeleted_object_keeps_its_media() {
+    async fn a_marker_that_is_gone_is_told_by_what_is_current_and_when_it_was_written() {
         let tags = |id| names(&[], &[(MEDIA, id), (PHONE, "phone-number-id-1")]);
+        // The store times each version by its place: v1 at 1, d1 at 2, and so on.
+        let marker = |key| item(key, Some("d1"), Metadata::HiddenByMarker).deleted_at(Some(2));
         let mut store = MemoryStore::read_only();
-        // The marker d1 was removed again: v1 is current, and d1 is listed no more.
+        // Undeleted: d1 was removed, so v1, written before the deletion, is current again.
         store.put("undeleted.jpg", "v1", tags("m1"));
-        let gone = resolution(
-            &store,
-            item("undeleted.jpg", Some("d1"), Metadata::HiddenByMarker),
-        )
-        .await;
+        store.mark("undeleted.jpg", "d1");
+        store.remove("undeleted.jpg", "d1");
+        let undeleted = resolution(&store, marker("undeleted.jpg")).await;
         assert!(
-            matches!(&gone, Resolution::Skipped { reason, .. } if reason.contains("d1 no longer exists") && reason.contains("current version v1")),
-            "{gone:?}"
+            matches!(&undeleted, Resolution::Skipped { reason, .. } if reason.contains("d1 no longer exists") && reason.contains("v1 was written before")),
+            "{undeleted:?}"
+        );
+        // d1 was removed after another upload: which version it hid cannot be told, and
+        // the item fails, so that someone looks, rather than pass for done.
+        store.put("reuploaded.jpg", "v1", tags("m1"));
+        store.mark("reuploaded.jpg", "d1");
+        store.put("reuploaded.jpg", "v2", tags("m2"));
+        store.remove("reuploaded.jpg", "d1");
+        let reuploaded = resolution(&store, marker("reuploaded.jpg")).await;
+        assert!(
+            matches!(&reuploaded, Resolution::Failed { error, .. } if !error.retryable && error.message.contains("written after")),
+            "{reuploaded:?}"
+        );
+        // Another marker is current: its own event reads what it hid.
+        store.put("remarked.jpg", "v1", tags("m1"));
+        store.mark("remarked.jpg", "d1");
+        store.mark("remarked.jpg", "d2");
+        store.remove("remarked.jpg", "d1");
+        let remarked = resolution(&store, marker("remarked.jpg")).await;
+        assert!(
+            matches!(&remarked, Resolution::Skipped { reason, .. } if reason.contains("no current version")),
+            "{remarked:?}"
         );
         // A later marker d2 hides v1, and d1 is listed but no longer current: v1 is found by
         // a listing that starts at d1, and nothing is current, so the media goes.
-        store.mark("undeleted.jpg", "d1");
-        store.put("undeleted.jpg", "v2", tags("m2"));
-        store.mark("undeleted.jpg", "d2");
-        let t = resolved(
-            &store,
-            item("undeleted.jpg", Some("d1"), Metadata::HiddenByMarker),
-        )
-        .await;
+        let mut store = MemoryStore::read_only();
+        store.put("again.jpg", "v1", tags("m1"));
+        store.mark("again.jpg", "d1");
+        store.put("again.jpg", "v2", tags("m2"));
+        store.mark("again.jpg", "d2");
+        let t = resolved(&store, marker("again.jpg")).await;
         assert_eq!(t.media_id.as_str(), "m1");
     }
 

@@ -96,6 +96,8 @@ pub struct KeyVersion {
     pub is_latest: bool,
     /// Whether it is a delete marker.
     pub is_delete_marker: bool,
+    /// When it was written, in seconds since the epoch (S3 lists it to the second).
+    pub last_modified: Option<i64>,
 }
 
 /// What a DeleteObject did.
@@ -310,23 +312,26 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| store_error("ListObjectVersions", e, version_id_marker.as_deref()))?;
-        let entry =
-            |version_id: Option<&str>, is_latest: Option<bool>, is_delete_marker| KeyVersion {
-                version_id: version_id.unwrap_or(NULL_VERSION).to_owned(),
-                is_latest: is_latest == Some(true),
-                is_delete_marker,
-            };
+        let entry = |version_id: Option<&str>,
+                     is_latest: Option<bool>,
+                     last_modified: Option<&aws_sdk_s3::primitives::DateTime>,
+                     is_delete_marker| KeyVersion {
+            version_id: version_id.unwrap_or(NULL_VERSION).to_owned(),
+            is_latest: is_latest == Some(true),
+            is_delete_marker,
+            last_modified: last_modified.map(|t| t.secs()),
+        };
         let versions = page
             .versions()
             .iter()
             .filter(|v| v.key() == Some(key))
-            .map(|v| entry(v.version_id(), v.is_latest(), false))
+            .map(|v| entry(v.version_id(), v.is_latest(), v.last_modified(), false))
             .collect();
         let markers = page
             .delete_markers()
             .iter()
             .filter(|m| m.key() == Some(key))
-            .map(|m| entry(m.version_id(), m.is_latest(), true))
+            .map(|m| entry(m.version_id(), m.is_latest(), m.last_modified(), true))
             .collect();
         // The prefix also lists longer keys, which sort after this one: once the listing
         // reaches one, no version of this key is left.
@@ -374,16 +379,34 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let status = status_of(&error);
-    if let (Some(400), Some(version)) = (status, version_id) {
-        return StoreError {
-            operation,
-            status,
-            message: format!(
-                "S3 refused the version id {version:?} (400 {}): it is not a version id S3 gives, so it names no version of the key",
-                error.code().unwrap_or("InvalidArgument")
-            ),
-            retryable: false,
-        };
+    match (status, version_id) {
+        // The listing starts at a delete marker that was listed a moment ago: it went since
+        // (S3 answers 400 to a marker that names no version). A retry lists afresh.
+        (Some(400), Some(marker)) if operation == "ListObjectVersions" => {
+            return StoreError {
+                operation,
+                status,
+                message: format!(
+                    "S3 refused a listing from the version {marker:?} (400 {}): it was removed since it was listed; a retry lists the key afresh",
+                    error.code().unwrap_or("InvalidArgument")
+                ),
+                retryable: true,
+            };
+        }
+        // HeadObject's answer has no body, so its code is unknown: a version id S3 could
+        // not have given, or (a 400 of another kind) an object S3 will not read so.
+        (Some(400), Some(version)) => {
+            return StoreError {
+                operation,
+                status,
+                message: format!(
+                    "S3 refused the request for the version id {version:?} (400 {}): it is not a version id S3 gives, so it names no version of the key",
+                    error.code().unwrap_or("Bad Request")
+                ),
+                retryable: false,
+            };
+        }
+        _ => {}
     }
     let code = error.code().unwrap_or_default().to_owned();
     let retryable = match &error {

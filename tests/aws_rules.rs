@@ -35,9 +35,30 @@ async fn rig(name: &str, extra: &[(&str, &str)]) -> Rig {
 
 use support::s3_notification as s3_record;
 
+/// The time now, as S3 and EventBridge write an event's time.
+fn now() -> String {
+    use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
+    DateTime::from(std::time::SystemTime::now())
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap()
+}
+
+/// `event` (an S3 notification or an EventBridge event) as sent now: a deletion's event
+/// carries the time it happened.
+fn sent_now(mut event: Value) -> Value {
+    match event.get_mut("Records").and_then(Value::as_array_mut) {
+        Some(records) => records
+            .iter_mut()
+            .for_each(|record| record["eventTime"] = json!(now())),
+        None => event["time"] = json!(now()),
+    }
+    event
+}
+
 fn eventbridge(deletion_type: &str, bucket: &str, key: &str, version_id: &str) -> Value {
     json!({"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103",
            "detail-type": "Object Deleted", "source": "aws.s3", "account": "123456789012",
+           "time": "2026-11-25T10:00:00Z",
            "region": REGION, "resources": [format!("arn:aws:s3:::{bucket}")],
            "detail": {"version": "0", "bucket": {"name": bucket},
                       "object": {"key": key, "version-id": version_id},
@@ -729,12 +750,28 @@ async fn media_goes_only_while_no_current_version_of_its_key_records_it() {
         .await;
     assert_eq!(answer, json!({"batchItemFailures": []}));
 
-    // Undeleted: the marker itself is removed, so the version it hid is current again.
+    // Undeleted: the marker itself is removed, so the version it hid is current again. (S3
+    // lists a version's time to the second: the object was written a second before.)
     let undeleted = rig
         .put("media", "undeleted.jpg", Some(("undeleted", PHONE)), "x")
         .await
         .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let marker = delete_current(&rig, "undeleted.jpg").await;
+    let deleted_at = [
+        sent_now(s3_record(
+            "ObjectRemoved:DeleteMarkerCreated",
+            "media",
+            "undeleted.jpg",
+            Some(&marker),
+        )),
+        sent_now(eventbridge(
+            "Delete Marker Created",
+            "media",
+            "undeleted.jpg",
+            &marker,
+        )),
+    ];
     rig.s3
         .delete_object()
         .bucket("media")
@@ -743,20 +780,13 @@ async fn media_goes_only_while_no_current_version_of_its_key_records_it() {
         .send()
         .await
         .unwrap();
-    for event in [
-        s3_record(
-            "ObjectRemoved:DeleteMarkerCreated",
-            "media",
-            "undeleted.jpg",
-            Some(&marker),
-        ),
-        eventbridge("Delete Marker Created", "media", "undeleted.jpg", &marker),
-    ] {
+    for event in deleted_at {
         let answer = rig.payload(event).await;
         let (outcome, reason) = only_item(&answer);
         assert_eq!(outcome, "skipped", "{answer}");
         assert!(
-            reason.contains("no longer exists") && reason.contains(&undeleted),
+            reason.contains("no longer exists")
+                && reason.contains(&format!("{undeleted} was written before")),
             "{answer}"
         );
     }
@@ -767,6 +797,38 @@ async fn media_goes_only_while_no_current_version_of_its_key_records_it() {
     );
     assert_eq!(rig.versions("media", "copied.jpg").await.len(), 2);
     assert_eq!(rig.versions("media", "undeleted.jpg").await, [undeleted]);
+
+    // A marker removed after the key was uploaded again leaves the version it hid untold:
+    // the event fails, so that it reaches the failure queue and its alarm, rather than
+    // pass for done while media "gone" is never deleted.
+    rig.put("media", "untold.jpg", Some(("untold", PHONE)), "x")
+        .await;
+    let marker = delete_current(&rig, "untold.jpg").await;
+    let event = sent_now(s3_record(
+        "ObjectRemoved:DeleteMarkerCreated",
+        "media",
+        "untold.jpg",
+        Some(&marker),
+    ));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    rig.put("media", "untold.jpg", Some(("newer", PHONE)), "y")
+        .await;
+    rig.s3
+        .delete_object()
+        .bucket("media")
+        .key("untold.jpg")
+        .version_id(&marker)
+        .send()
+        .await
+        .unwrap();
+    match rig.invoke(event).await {
+        Answer::Error(error) => {
+            assert_eq!(error["errorType"], "ItemsFailed", "{error}");
+            let message = error["errorMessage"].as_str().unwrap();
+            assert!(message.contains("written after the deletion"), "{message}");
+        }
+        Answer::Response(r) => panic!("an untold marker passed for done: {r}"),
+    }
 
     // A current version that records other media does not hold the media back.
     rig.put("media", "reused.jpg", Some(("first", PHONE)), "x")
@@ -916,7 +978,27 @@ async fn the_answer_names_the_version_a_key_still_serves_after_a_delete() {
     assert!(result.get("currentVersionId").is_none(), "{payload}");
     assert!(result.get("reason").is_none(), "{payload}");
     assert_eq!(rig.body("media", "gone.jpg").await, None);
-    assert_eq!(rig.media_seen(), ["kept", "gone"]);
+
+    // A key uploaded twice with the same ids: deleting its current version leaves the
+    // other current, still recording the media, and the answer says so; a Batch task's
+    // result string too.
+    let first = rig
+        .put("media", "twice.jpg", Some(("twice", PHONE)), "1")
+        .await
+        .unwrap();
+    rig.put("media", "twice.jpg", Some(("twice", PHONE)), "2")
+        .await;
+    let job = json!({"invocationSchemaVersion": "2.0", "invocationId": "i", "job": {"id": "j"},
+                     "tasks": [{"taskId": "t", "s3Bucket": "media", "s3Key": "twice.jpg"}]});
+    let response = rig.payload(job).await;
+    let (code, text) = only_item(&response);
+    assert_eq!(code, "Succeeded", "{response}");
+    assert!(
+        text.contains("records the same media") && text.contains(&first),
+        "{response}"
+    );
+    assert_eq!(rig.versions("media", "twice.jpg").await, [first]);
+    assert_eq!(rig.media_seen(), ["kept", "gone", "twice"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

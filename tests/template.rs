@@ -612,19 +612,36 @@ fn the_sqs_mappings_together_never_exceed_the_reserved_concurrency() {
     );
 }
 
-/// SQS keeps a message 14 days from its first enqueue, in a dead-letter queue too, and a
-/// dead-letter queue's ApproximateAgeOfOldestMessage counts only from the move
-/// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html):
-/// each queue's age alarm fires well before its messages expire, a dead-letter queue's
-/// after a day. And the versions a redriven marker event reads outlast every queue.
+/// A dead-letter queue keeps a message's first enqueue time, and its
+/// ApproximateAgeOfOldestMessage counts only from the move; AWS advises a dead-letter
+/// queue's retention longer than its source's
+/// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
+/// Each queue's age alarm fires well before its messages expire, a dead-letter queue's
+/// after a day, while what was dead-lettered last still has days left. And the versions a
+/// marker event reads outlast every queue it can wait in.
 #[test]
 #[ignore = "needs the SAM CLI: run make test"]
 fn nothing_in_a_queue_expires_unseen() {
     let t = render(&["UseSqsBuffer=true"]);
-    let retention =
-        |queue: &str| number(&resource(&t, queue)["Properties"]["MessageRetentionPeriod"]);
+    let queue = |name: &str| resource(&t, name)["Properties"].clone();
+    let retention = |name: &str| number(&queue(name)["MessageRetentionPeriod"]);
     let day = 86_400;
-    for (alarm, queue, dead_letter) in [
+    for (source, dead_letter) in [
+        ("FailedEventsQueue", "FailedEventsDeadLetterQueue"),
+        ("BufferQueue", "BufferDeadLetterQueue"),
+    ] {
+        assert_eq!(
+            queue(source)["RedrivePolicy"]["deadLetterTargetArn"],
+            json!({"Fn::GetAtt": [dead_letter, "Arn"]})
+        );
+        assert!(
+            retention(dead_letter) >= retention(source) + 3 * day,
+            "{dead_letter} must keep a dead-lettered message days longer than {source}"
+        );
+        // AWS advises at least 5; throttled batches count as receives too.
+        assert!(number(&queue(source)["RedrivePolicy"]["maxReceiveCount"]) >= 5);
+    }
+    for (alarm, name, dead_letter) in [
         ("FailedEventsAgeAlarm", "FailedEventsQueue", false),
         (
             "FailedRedrivesAgeAlarm",
@@ -638,20 +655,21 @@ fn nothing_in_a_queue_expires_unseen() {
         assert_eq!(alarm["MetricName"], "ApproximateAgeOfOldestMessage");
         assert_eq!(
             alarm["Dimensions"][0]["Value"],
-            json!({"Fn::GetAtt": [queue, "QueueName"]})
+            json!({"Fn::GetAtt": [name, "QueueName"]})
         );
         assert_eq!(alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
         let threshold = number(&alarm["Threshold"]);
-        assert_eq!(retention(queue), 14 * day, "{queue}");
         let most = if dead_letter {
             day
         } else {
-            retention(queue) / 2
+            retention(name) / 2
         };
-        assert!(threshold <= most, "{queue}: {threshold}");
+        assert!(threshold <= most, "{name}: {threshold}");
     }
-    // The longest an event waits: Lambda's retries (at most 6 hours), then the failure queue.
-    let longest_wait = 21_600 + retention("FailedEventsQueue");
+    // The longest a marker event waits before it reads a version: EventBridge's retries (a
+    // day), Lambda's (6 hours), then the failure queue and its dead-letter queue, which
+    // keeps the first enqueue time.
+    let longest_wait = day + 21_600 + retention("FailedEventsDeadLetterQueue");
     let least_days = first(1, 366, |n| {
         support::iam::try_render(&[&format!("NoncurrentVersionDays={n}")]).is_ok()
     });

@@ -44,6 +44,7 @@ pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
         Err(problem) => return vec![WorkItem::invalid(None, problem)],
     };
     let detail_type = event.detail_type;
+    let deleted_at = event.time.map(|time| time.timestamp());
     let detail = event.detail;
     let object = ObjectRef {
         bucket: detail.bucket.name,
@@ -67,6 +68,7 @@ pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
                 object,
                 metadata: Metadata::Gone,
                 decoded_key,
+                deleted_at,
             })
         }
         Some("Delete Marker Created") if object.version_id.is_some() => {
@@ -75,6 +77,7 @@ pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
                 object,
                 metadata: Metadata::HiddenByMarker,
                 decoded_key,
+                deleted_at,
             })
         }
         Some("Delete Marker Created") => WorkItem::invalid(

@@ -70,6 +70,7 @@ fn record_items(record: &Value, at: &str) -> Vec<WorkItem> {
 
 fn s3_record(record: S3EventRecord) -> WorkItem {
     let event_name = record.event_name.unwrap_or_default();
+    let deleted_at = record.event_time.timestamp();
     // The key as S3 sends it, form-URL-encoded, decoded here once. The crate's
     // `urlDecodedKey` is not a field S3 sends, so it is never read.
     let (Some(bucket), Some(raw_key)) = (record.s3.bucket.name, record.s3.object.key) else {
@@ -102,7 +103,7 @@ fn s3_record(record: S3EventRecord) -> WorkItem {
             }
         }
     };
-    WorkItem::Object(ObjectItem::new(object, metadata))
+    WorkItem::Object(ObjectItem::new(object, metadata).deleted_at(Some(deleted_at)))
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@
 use crate::config::Config;
 use crate::ids::MediaId;
 use crate::model::StoreError;
-use crate::storage::ObjectStore;
+use crate::storage::{KeyVersion, ObjectStore};
 
-use super::names_at;
+use super::{key_pattern_ids, names_at};
 
 /// How the media id was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +26,8 @@ pub(crate) enum NamedBy {
 pub(crate) struct Guard<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
-    /// EventBridge only: the other form of the key (percent-decoded), which the key pattern
-    /// may name too.
+    /// EventBridge's permanent deletes only: the other form of the key (percent-decoded),
+    /// which the key pattern may name the same media by.
     pub other_form: Option<&'a str>,
     /// The version the media was read from (a marker's: the version it hid), if any.
     pub read: Option<&'a str>,
@@ -60,6 +60,9 @@ pub(crate) async fn holds_back<S: ObjectStore>(
             let Some(other) = guard.other_form else {
                 return Ok(None);
             };
+            if key_pattern_ids(config, other).0.as_deref() != Some(media_id.as_str()) {
+                return Ok(None);
+            }
             Ok(current_version(store, guard.bucket, other)
                 .await?
                 .map(|current| pattern_reason(media_id, other, &current)))
@@ -101,11 +104,12 @@ async fn current_version<S: ObjectStore>(
     Ok(current_of(&store.versions(bucket, key).await?))
 }
 
-fn current_of(listing: &[crate::storage::KeyVersion]) -> Option<String> {
-    listing
-        .iter()
-        .find(|v| v.is_latest && !v.is_delete_marker)
-        .map(|v| v.version_id.clone())
+fn current_of(listing: &[KeyVersion]) -> Option<String> {
+    current_entry(listing).map(|v| v.version_id.clone())
+}
+
+fn current_entry(listing: &[KeyVersion]) -> Option<&KeyVersion> {
+    listing.iter().find(|v| v.is_latest && !v.is_delete_marker)
 }
 
 /// What a delete marker's key lists now.
@@ -117,7 +121,7 @@ pub(crate) enum Marker {
         current: Option<String>,
     },
     /// The marker is no longer listed (removed, or expired); the key's current version.
-    Gone { current: Option<String> },
+    Gone { current: Option<KeyVersion> },
 }
 
 /// Lists the key once: whether the marker still exists, the key's current version, and,
@@ -131,11 +135,12 @@ pub(crate) async fn behind_marker<S: ObjectStore>(
     marker: &str,
 ) -> Result<Marker, StoreError> {
     let listing = store.versions(bucket, key).await?;
-    let current = current_of(&listing);
-    let is_marker = |v: &&crate::storage::KeyVersion| v.is_delete_marker && v.version_id == marker;
+    let is_marker = |v: &&KeyVersion| v.is_delete_marker && v.version_id == marker;
     let Some(entry) = listing.iter().find(is_marker) else {
+        let current = current_entry(&listing).cloned();
         return Ok(Marker::Gone { current });
     };
+    let current = current_of(&listing);
     let hidden = if entry.is_latest {
         listing
             .iter()
@@ -145,4 +150,81 @@ pub(crate) async fn behind_marker<S: ObjectStore>(
         store.version_before_marker(bucket, key, marker).await?
     };
     Ok(Marker::Listed { hidden, current })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::{names, MemoryStore};
+
+    fn config(pattern: Option<&str>) -> Config {
+        Config::from_lookup(|name| match name {
+            "MEDIA_KEY_PATTERN" => pattern.map(str::to_owned),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    fn guard<'a>(key: &'a str, read: Option<&'a str>, request: bool) -> Guard<'a> {
+        Guard {
+            bucket: "media",
+            key,
+            other_form: None,
+            read,
+            current: None,
+            request,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_recorded_media_is_held_back_only_by_a_current_version_that_records_it() {
+        let config = config(None);
+        let media = MediaId::parse("m1").unwrap();
+        let tags = |id| names(&[], &[("whatsapp-media-id", id)]);
+        let mut store = MemoryStore::read_only();
+        store.put("same.jpg", "v1", tags("m1"));
+        store.put("same.jpg", "v2", tags("m1"));
+        store.put("other.jpg", "v1", tags("m1"));
+        store.put("other.jpg", "v2", tags("m2"));
+        store.put("bare.jpg", "v1", tags("m1"));
+        store.put("bare.jpg", "v2", names(&[], &[]));
+        let held = |key, read, request| {
+            holds_back(
+                &store,
+                &config,
+                guard(key, read, request),
+                &media,
+                NamedBy::Record,
+            )
+        };
+        let reason = held("same.jpg", Some("v1"), true).await.unwrap();
+        assert!(reason.is_some_and(|r| r.contains("current version v2 records media m1")));
+        // The current version itself: the caller's request, or, for a notification, an
+        // undelete.
+        assert_eq!(held("same.jpg", Some("v2"), true).await.unwrap(), None);
+        let undeleted = held("same.jpg", Some("v2"), false).await.unwrap();
+        assert!(undeleted.is_some_and(|r| r.contains("undeleted")));
+        // Other media, or none, does not hold it back.
+        assert_eq!(held("other.jpg", Some("v1"), false).await.unwrap(), None);
+        assert_eq!(held("bare.jpg", Some("v1"), false).await.unwrap(), None);
+        assert_eq!(held("gone.jpg", Some("v1"), false).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn the_key_patterns_other_form_holds_back_only_the_media_it_names() {
+        let config = config(Some(r"^(?P<mediaId>[a-z]+)[ %20]*\.jpg$"));
+        let media = MediaId::parse("ab").unwrap();
+        let mut store = MemoryStore::read_only();
+        store.put("ab .jpg", "v1", names(&[], &[]));
+        store.put("zz .jpg", "v1", names(&[], &[]));
+        let held = |other| {
+            let guard = Guard {
+                other_form: Some(other),
+                ..guard("ab%20.jpg", None, false)
+            };
+            holds_back(&store, &config, guard, &media, NamedBy::KeyPattern)
+        };
+        assert!(held("ab .jpg").await.unwrap().is_some());
+        assert_eq!(held("zz .jpg").await.unwrap(), None);
+    }
 }
