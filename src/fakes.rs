@@ -38,6 +38,8 @@ struct Version {
     version_id: String,
     marker: bool,
     names: Names,
+    /// When it was written: the store's clock, which ticks once a write.
+    at: i64,
 }
 
 /// The versions of keys in one bucket (the bucket name is not looked at), oldest first.
@@ -52,6 +54,8 @@ pub(crate) struct MemoryStore {
     pub failing_delete: Option<StoreError>,
     /// A DeleteObject fails the test: for stages that must only read.
     pub read_only: bool,
+    /// Writes so far: the time of the last one.
+    clock: i64,
 }
 
 impl MemoryStore {
@@ -63,23 +67,29 @@ impl MemoryStore {
         }
     }
 
-    /// Writes a new version of `key`.
+    /// Writes a new version of `key`, at the next tick of the store's clock.
     pub fn put(&mut self, key: &str, version_id: &str, names: Names) {
-        self.versions.push(Version {
-            key: key.into(),
-            version_id: version_id.into(),
-            marker: false,
-            names,
-        });
+        self.write(key, version_id, false, names);
     }
 
-    /// Puts a delete marker on `key`.
+    /// Puts a delete marker on `key`, at the next tick of the store's clock.
     pub fn mark(&mut self, key: &str, version_id: &str) {
+        self.write(key, version_id, true, Names::default());
+    }
+
+    /// The time of the last write.
+    pub fn now(&self) -> i64 {
+        self.clock
+    }
+
+    fn write(&mut self, key: &str, version_id: &str, marker: bool, names: Names) {
+        self.clock += 1;
         self.versions.push(Version {
             key: key.into(),
             version_id: version_id.into(),
-            marker: true,
-            names: Names::default(),
+            marker,
+            names,
+            at: self.clock,
         });
     }
 
@@ -177,13 +187,6 @@ impl ObjectStore for MemoryStore {
 
     async fn versions(&self, _: &str, key: &str) -> Result<Vec<KeyVersion>, StoreError> {
         let mine: Vec<&Version> = self.versions.iter().filter(|v| v.key == key).collect();
-        // A version's time is its place in the store: the first written at 1.
-        let times: HashMap<(&str, &str), i64> = self
-            .versions
-            .iter()
-            .enumerate()
-            .map(|(at, v)| ((v.key.as_str(), v.version_id.as_str()), at as i64 + 1))
-            .collect();
         Ok(mine
             .iter()
             .rev()
@@ -192,7 +195,7 @@ impl ObjectStore for MemoryStore {
                 version_id: v.version_id.clone(),
                 is_latest: i == 0,
                 is_delete_marker: v.marker,
-                last_modified: times.get(&(v.key.as_str(), v.version_id.as_str())).copied(),
+                last_modified: Some(v.at),
             })
             .collect())
     }

@@ -637,6 +637,14 @@ mod tests {
             same_media: true,
         })));
         let skipped = ItemResult::skipped(empty_object, nasty.clone());
+        // The longest version id S3 may give, of 4-byte characters: cut, and within its
+        // own share of the bound.
+        let long = gone(Ok(Removal::Deleted(KeyNow::Serves {
+            version_id: "\u{1F600}".repeat(1_024),
+            same_media: false,
+        })));
+        let version = serde_json::to_string(&long.current_version_id).unwrap();
+        assert!(version.len() <= CURRENT_VERSION_ID, "{}", version.len());
         for result in [failed, s3_failed, kept, unknown, serves, skipped] {
             let written = serde_json::to_string(&result).unwrap().len() + 1 - echoed;
             assert!(written <= WRITTEN_PER_ITEM, "{written}: {result:?}");

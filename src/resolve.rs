@@ -58,19 +58,25 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
     // The other form of an EventBridge key, which nothing read can rule out after a
     // permanent delete, for the key pattern's check below. A marker proves its key.
     let other_form = decoded_key.clone().filter(|_| metadata == Metadata::Gone);
+    // A marker listed under neither form of an EventBridge key: its decoded form too must
+    // be judged, should the marker be gone.
+    let mut unproven_form = None;
     if let (Metadata::HiddenByMarker, Some(decoded), Some(marker)) =
         (&metadata, decoded_key, object.version_id.as_deref())
     {
         match marker_key(store, &object, decoded, marker).await {
-            Ok(Some(key)) => object.key = key,
-            Ok(None) => {}
+            Ok(MarkerKey::Delivered) => {}
+            Ok(MarkerKey::Decoded(key)) => object.key = key,
+            Ok(MarkerKey::Neither(decoded)) => unproven_form = Some(decoded),
             Err(error) => return Resolution::Failed { object, error },
         }
     }
     let asked_version = object.version_id.clone();
     let (found, current) = match read_names(store, config, &object, &metadata).await {
         Ok(Read::Names { names, current }) => (names, current),
-        Ok(Read::MarkerGone { current }) => return marker_gone(object, current, deleted_at),
+        Ok(Read::MarkerGone { current }) => {
+            return marker_gone_in_either(store, object, current, unproven_form, deleted_at).await
+        }
         Err(error) => return Resolution::Failed { object, error },
     };
     let source = match (&metadata, &found) {
@@ -405,20 +411,25 @@ fn marker_gone(
         return Resolution::Skipped { object, reason };
     };
     let version = &current.version_id;
-    match (current.last_modified, deleted_at) {
-        (Some(written), Some(deleted)) if written < deleted => Resolution::Skipped {
-            reason: format!("{gone}: the key's current version {version} was written before the deletion, so the marker was removed (the object was undeleted) and {version} stands for what it hid"),
-            object,
+    let untold = match (current.last_modified, deleted_at) {
+        (Some(written), Some(deleted)) if written < deleted => {
+            return Resolution::Skipped {
+                reason: format!("{gone}: the key's current version {version} was written before the deletion, so the marker was removed (the object was undeleted) and {version} stands for what it hid"),
+                object,
+            }
+        }
+        (Some(_), Some(_)) => format!("the key's current version {version} was written after the deletion"),
+        (_, None) => format!("the event carries no time, so the key's current version {version} cannot be told from one written since"),
+        (None, _) => format!("S3 listed no time for the key's current version {version}"),
+    };
+    Resolution::Failed {
+        error: StoreError {
+            operation: "ListObjectVersions",
+            status: None,
+            message: format!("{gone}, and {untold}: the media of the version the marker hid cannot be found; delete it by hand (a custom event with its ids)"),
+            retryable: false,
         },
-        _ => Resolution::Failed {
-            error: StoreError {
-                operation: "ListObjectVersions",
-                status: None,
-                message: format!("{gone}, and the key's current version {version} was written after the deletion: the media of the version the marker hid cannot be found; delete it by hand (a custom event with its ids)"),
-                retryable: false,
-            },
-            object,
-        },
+        object,
     }
 }
 
@@ -481,15 +492,60 @@ async fn marker_key<S: ObjectStore>(
     object: &ObjectRef,
     decoded: String,
     marker: &str,
-) -> Result<Option<String>, StoreError> {
+) -> Result<MarkerKey, StoreError> {
     let bucket = object.bucket.as_str();
     if store.is_delete_marker(bucket, &object.key, marker).await? {
-        return Ok(None);
+        return Ok(MarkerKey::Delivered);
     }
-    Ok(store
-        .is_delete_marker(bucket, &decoded, marker)
-        .await?
-        .then_some(decoded))
+    Ok(
+        match store.is_delete_marker(bucket, &decoded, marker).await? {
+            true => MarkerKey::Decoded(decoded),
+            false => MarkerKey::Neither(decoded),
+        },
+    )
+}
+
+/// Which form of an EventBridge key a delete marker is a version of.
+enum MarkerKey {
+    /// The key as delivered.
+    Delivered,
+    /// Its percent-decoded form.
+    Decoded(String),
+    /// Neither (the marker is gone): the decoded form is kept, to be judged too.
+    Neither(String),
+}
+
+/// [`marker_gone`] for the key as delivered and, when the marker was listed under neither
+/// form of an EventBridge key, for its decoded form too: skipped only when both are.
+async fn marker_gone_in_either<S: ObjectStore>(
+    store: &S,
+    object: ObjectRef,
+    current: Option<KeyVersion>,
+    other_form: Option<String>,
+    deleted_at: Option<i64>,
+) -> Resolution {
+    let delivered = marker_gone(object.clone(), current, deleted_at);
+    let (Resolution::Skipped { .. }, Some(other)) = (&delivered, other_form) else {
+        return delivered;
+    };
+    let listing = match store.versions(&object.bucket, &other).await {
+        Ok(listing) => listing,
+        Err(error) => return Resolution::Failed { object, error },
+    };
+    let current = listing
+        .into_iter()
+        .find(|v| v.is_latest && !v.is_delete_marker);
+    let decoded = ObjectRef {
+        key: other.clone(),
+        ..object.clone()
+    };
+    match marker_gone(decoded, current, deleted_at) {
+        Resolution::Failed { mut error, .. } => {
+            error.message = format!("under the key's decoded form {other:?}: {}", error.message);
+            Resolution::Failed { object, error }
+        }
+        _ => delivered,
+    }
 }
 
 fn no_media_id_reason(
@@ -743,6 +799,15 @@ mod tests {
             matches!(&none, Resolution::Skipped { object, .. } if object.key == "a%20b.jpg"),
             "{none:?}"
         );
+        // Gone from both, while the decoded form was uploaded again since: which version
+        // it hid cannot be told on that key either, and the item fails.
+        let deleted = store.now();
+        store.put("a b.jpg", "v3", tags("since"));
+        let untold = object(&store, &config, eventbridge("m9").deleted_at(Some(deleted))).await;
+        assert!(
+            matches!(&untold, Resolution::Failed { error, .. } if error.message.contains("decoded form \"a b.jpg\"")),
+            "{untold:?}"
+        );
     }
 
     async fn resolution(store: &MemoryStore, item: ObjectItem) -> Resolution {
@@ -794,35 +859,41 @@ mod tests {
     #[tokio::test]
     async fn a_marker_that_is_gone_is_told_by_what_is_current_and_when_it_was_written() {
         let tags = |id| names(&[], &[(MEDIA, id), (PHONE, "phone-number-id-1")]);
-        // The store times each version by its place: v1 at 1, d1 at 2, and so on.
-        let marker = |key| item(key, Some("d1"), Metadata::HiddenByMarker).deleted_at(Some(2));
+        let marker = |key, at| item(key, Some("d1"), Metadata::HiddenByMarker).deleted_at(at);
+        let failed = |resolution: &Resolution, why: &str| matches!(resolution, Resolution::Failed { error, .. } if !error.retryable && error.message.contains(why));
         let mut store = MemoryStore::read_only();
         // Undeleted: d1 was removed, so v1, written before the deletion, is current again.
         store.put("undeleted.jpg", "v1", tags("m1"));
         store.mark("undeleted.jpg", "d1");
+        let deleted = store.now();
         store.remove("undeleted.jpg", "d1");
-        let undeleted = resolution(&store, marker("undeleted.jpg")).await;
+        let undeleted = resolution(&store, marker("undeleted.jpg", Some(deleted))).await;
         assert!(
             matches!(&undeleted, Resolution::Skipped { reason, .. } if reason.contains("d1 no longer exists") && reason.contains("v1 was written before")),
             "{undeleted:?}"
         );
-        // d1 was removed after another upload: which version it hid cannot be told, and
-        // the item fails, so that someone looks, rather than pass for done.
+        // A version written in the same second as the deletion, or an event without its
+        // time, cannot be told from one written since: the item fails, so that someone
+        // looks, rather than pass for done.
+        let same_second = resolution(&store, marker("undeleted.jpg", Some(deleted - 1))).await;
+        assert!(failed(&same_second, "written after"), "{same_second:?}");
+        let timeless = resolution(&store, marker("undeleted.jpg", None)).await;
+        assert!(failed(&timeless, "carries no time"), "{timeless:?}");
+        // d1 was removed after another upload: which version it hid cannot be told.
         store.put("reuploaded.jpg", "v1", tags("m1"));
         store.mark("reuploaded.jpg", "d1");
+        let deleted = store.now();
         store.put("reuploaded.jpg", "v2", tags("m2"));
         store.remove("reuploaded.jpg", "d1");
-        let reuploaded = resolution(&store, marker("reuploaded.jpg")).await;
-        assert!(
-            matches!(&reuploaded, Resolution::Failed { error, .. } if !error.retryable && error.message.contains("written after")),
-            "{reuploaded:?}"
-        );
+        let reuploaded = resolution(&store, marker("reuploaded.jpg", Some(deleted))).await;
+        assert!(failed(&reuploaded, "written after"), "{reuploaded:?}");
         // Another marker is current: its own event reads what it hid.
         store.put("remarked.jpg", "v1", tags("m1"));
         store.mark("remarked.jpg", "d1");
+        let deleted = store.now();
         store.mark("remarked.jpg", "d2");
         store.remove("remarked.jpg", "d1");
-        let remarked = resolution(&store, marker("remarked.jpg")).await;
+        let remarked = resolution(&store, marker("remarked.jpg", Some(deleted))).await;
         assert!(
             matches!(&remarked, Resolution::Skipped { reason, .. } if reason.contains("no current version")),
             "{remarked:?}"
@@ -834,7 +905,7 @@ mod tests {
         store.mark("again.jpg", "d1");
         store.put("again.jpg", "v2", tags("m2"));
         store.mark("again.jpg", "d2");
-        let t = resolved(&store, marker("again.jpg")).await;
+        let t = resolved(&store, marker("again.jpg", Some(2))).await;
         assert_eq!(t.media_id.as_str(), "m1");
     }
 

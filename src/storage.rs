@@ -400,7 +400,7 @@ where
                 operation,
                 status,
                 message: format!(
-                    "S3 refused the request for the version id {version:?} (400 {}): it is not a version id S3 gives, so it names no version of the key",
+                    "S3 refused the request for the version id {version:?} (400 {}): most likely not a version id S3 gives (a HEAD's answer does not say why); nothing was read of the object",
                     error.code().unwrap_or("Bad Request")
                 ),
                 retryable: false,

@@ -638,8 +638,11 @@ fn nothing_in_a_queue_expires_unseen() {
             retention(dead_letter) >= retention(source) + 3 * day,
             "{dead_letter} must keep a dead-lettered message days longer than {source}"
         );
-        // AWS advises at least 5; throttled batches count as receives too.
-        assert!(number(&queue(source)["RedrivePolicy"]["maxReceiveCount"]) >= 5);
+        // AWS advises at least 5; throttled batches count as receives too, so 10.
+        assert_eq!(
+            number(&queue(source)["RedrivePolicy"]["maxReceiveCount"]),
+            10
+        );
     }
     for (alarm, name, dead_letter) in [
         ("FailedEventsAgeAlarm", "FailedEventsQueue", false),
