@@ -631,7 +631,7 @@ mod tests {
         }));
         let kept = gone(Ok(Removal::Kept(nasty.clone())));
         let unknown = gone(Ok(Removal::Deleted(KeyNow::Unknown(nasty.clone()))));
-        // The version the key serves now is echoed (counted apart, as READ_VERSION_ID).
+        // The version the key serves now is echoed (counted apart, as CURRENT_VERSION_ID).
         let serves = gone(Ok(Removal::Deleted(KeyNow::Serves {
             version_id: String::new(),
             same_media: true,

@@ -378,16 +378,24 @@ async fn read_names<S: ObjectStore>(
             }
             match current::behind_marker(store, bucket, key, marker).await? {
                 current::Marker::Gone { current } => return Ok(Read::MarkerGone { current }),
-                current::Marker::Listed { hidden, current } => (hidden, Some(current)),
+                // No version before the marker: nothing to read (`None` would read the
+                // current object).
+                current::Marker::Listed {
+                    hidden: None,
+                    current,
+                } => {
+                    return Ok(Read::Names {
+                        names: None,
+                        current: Some(current),
+                    })
+                }
+                current::Marker::Listed {
+                    hidden: Some(hidden),
+                    current,
+                } => (Some(hidden), Some(current)),
             }
         }
     };
-    if matches!(metadata, Metadata::HiddenByMarker) && version.is_none() {
-        return Ok(Read::Names {
-            names: None,
-            current,
-        });
-    }
     let names = names_at(store, config, bucket, key, version.as_deref()).await?;
     Ok(Read::Names { names, current })
 }
@@ -528,13 +536,10 @@ async fn marker_gone_in_either<S: ObjectStore>(
     let (Resolution::Skipped { .. }, Some(other)) = (&delivered, other_form) else {
         return delivered;
     };
-    let listing = match store.versions(&object.bucket, &other).await {
-        Ok(listing) => listing,
+    let current = match current::listed_current(store, &object.bucket, &other).await {
+        Ok(current) => current,
         Err(error) => return Resolution::Failed { object, error },
     };
-    let current = listing
-        .into_iter()
-        .find(|v| v.is_latest && !v.is_delete_marker);
     let decoded = ObjectRef {
         key: other.clone(),
         ..object.clone()

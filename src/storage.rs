@@ -379,34 +379,29 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let status = status_of(&error);
-    match (status, version_id) {
-        // The listing starts at a delete marker that was listed a moment ago: it went since
-        // (S3 answers 400 to a marker that names no version). A retry lists afresh.
-        (Some(400), Some(marker)) if operation == "ListObjectVersions" => {
-            return StoreError {
-                operation,
-                status,
-                message: format!(
-                    "S3 refused a listing from the version {marker:?} (400 {}): it was removed since it was listed; a retry lists the key afresh",
-                    error.code().unwrap_or("InvalidArgument")
-                ),
-                retryable: true,
-            };
-        }
+    if let (Some(400), Some(version)) = (status, version_id) {
+        // A listing starts at a delete marker that was listed a moment ago: it went since
+        // (S3 answers 400 to a marker that names no version), and a retry lists afresh.
         // HeadObject's answer has no body, so its code is unknown: a version id S3 could
         // not have given, or (a 400 of another kind) an object S3 will not read so.
-        (Some(400), Some(version)) => {
-            return StoreError {
-                operation,
-                status,
-                message: format!(
-                    "S3 refused the request for the version id {version:?} (400 {}): most likely not a version id S3 gives (a HEAD's answer does not say why); nothing was read of the object",
-                    error.code().unwrap_or("Bad Request")
-                ),
-                retryable: false,
-            };
-        }
-        _ => {}
+        let listing = operation == "ListObjectVersions";
+        let message = if listing {
+            format!(
+                "S3 refused a listing from the version {version:?} (400 {}): it was removed since it was listed; a retry lists the key afresh",
+                error.code().unwrap_or("InvalidArgument")
+            )
+        } else {
+            format!(
+                "S3 refused the request for the version id {version:?} (400 {}): most likely not a version id S3 gives (a HEAD's answer does not say why); nothing was read of the object",
+                error.code().unwrap_or("Bad Request")
+            )
+        };
+        return StoreError {
+            operation,
+            status,
+            message,
+            retryable: listing,
+        };
     }
     let code = error.code().unwrap_or_default().to_owned();
     let retryable = match &error {

@@ -93,19 +93,26 @@ fn pattern_reason(media_id: &MediaId, key: &str, current: &str) -> String {
     )
 }
 
-/// The version id of the key's current version, if it has one (a delete marker is none).
-/// Read from the version listing (`s3:ListBucketVersions`), which answers the same whether
-/// or not the key exists.
+/// The key's current version, if it has one (a delete marker is none). Read from the
+/// version listing (`s3:ListBucketVersions`), which answers the same whether or not the
+/// key exists.
+pub(super) async fn listed_current<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<KeyVersion>, StoreError> {
+    Ok(current_entry(&store.versions(bucket, key).await?).cloned())
+}
+
+/// The version id of the key's current version, if it has one.
 async fn current_version<S: ObjectStore>(
     store: &S,
     bucket: &str,
     key: &str,
 ) -> Result<Option<String>, StoreError> {
-    Ok(current_of(&store.versions(bucket, key).await?))
-}
-
-fn current_of(listing: &[KeyVersion]) -> Option<String> {
-    current_entry(listing).map(|v| v.version_id.clone())
+    Ok(listed_current(store, bucket, key)
+        .await?
+        .map(|v| v.version_id))
 }
 
 fn current_entry(listing: &[KeyVersion]) -> Option<&KeyVersion> {
@@ -140,7 +147,7 @@ pub(crate) async fn behind_marker<S: ObjectStore>(
         let current = current_entry(&listing).cloned();
         return Ok(Marker::Gone { current });
     };
-    let current = current_of(&listing);
+    let current = current_entry(&listing).map(|v| v.version_id.clone());
     let hidden = if entry.is_latest {
         listing
             .iter()
