@@ -179,13 +179,7 @@ async fn a_null_marker_or_permanent_delete_acts_through_the_key_pattern_alone() 
         "x",
     )
     .await;
-    rig.s3
-        .delete_object()
-        .bucket("media")
-        .key("wa/nullmarker.jpg")
-        .send()
-        .await
-        .unwrap();
+    rig.delete("media", "wa/nullmarker.jpg", None).await;
     let payload = rig
         .payload(s3_record(
             "ObjectRemoved:DeleteMarkerCreated",
@@ -305,14 +299,7 @@ async fn the_key_pattern_never_deletes_media_that_a_current_version_still_serves
     let older = rig.put("media", "wa/M.jpg", None, "1").await.unwrap();
     let current = rig.put("media", "wa/M.jpg", None, "2").await.unwrap();
     // The older version is deleted for good (a lifecycle rule expiring noncurrent versions).
-    rig.s3
-        .delete_object()
-        .bucket("media")
-        .key("wa/M.jpg")
-        .version_id(&older)
-        .send()
-        .await
-        .unwrap();
+    rig.delete("media", "wa/M.jpg", Some(&older)).await;
     for event in [
         s3_record(
             "LifecycleExpiration:Delete",
@@ -353,14 +340,7 @@ async fn the_key_pattern_never_deletes_media_that_a_current_version_still_serves
     );
 
     // Once the last version is gone, the media goes.
-    rig.s3
-        .delete_object()
-        .bucket("media")
-        .key("wa/M.jpg")
-        .version_id(&current)
-        .send()
-        .await
-        .unwrap();
+    rig.delete("media", "wa/M.jpg", Some(&current)).await;
     let payload = rig
         .payload(s3_record(
             "ObjectRemoved:Delete",
@@ -380,17 +360,7 @@ async fn every_failure_of_an_asynchronous_event_fails_the_invocation() {
     rig.bucket("media", true).await;
     rig.put("media", "denied.jpg", Some(("denied", PHONE)), "x")
         .await;
-    let marker = rig
-        .s3
-        .delete_object()
-        .bucket("media")
-        .key("denied.jpg")
-        .send()
-        .await
-        .unwrap()
-        .version_id()
-        .unwrap()
-        .to_owned();
+    let marker = delete_current(&rig, "denied.jpg").await;
     // A phone number outside the role's PhoneNumberIdResource: 403, which no retry mends.
     let notification = s3_record(
         "ObjectRemoved:DeleteMarkerCreated",
@@ -654,33 +624,14 @@ async fn an_unversioned_object_uploaded_again_after_it_was_read_is_kept() {
 /// Deletes the current object of `key` (a delete marker, in a versioned bucket) and returns
 /// the marker's version id.
 async fn delete_current(rig: &Rig, key: &str) -> String {
-    rig.s3
-        .delete_object()
-        .bucket("media")
-        .key(key)
-        .send()
+    rig.delete("media", key, None)
         .await
-        .unwrap()
-        .version_id()
         .expect("a delete marker")
-        .to_owned()
 }
 
-/// Copies `version` of `key` back onto `key` (AWS's documented way to restore a previous
-/// version: the copy becomes current, with the version's metadata and tags), and returns
-/// the copy's version id.
+/// Copies `version` of `key` in the media bucket back onto `key`: a restore.
 async fn restore_by_copy(rig: &Rig, key: &str, version: &str) -> String {
-    rig.s3
-        .copy_object()
-        .bucket("media")
-        .key(key)
-        .copy_source(format!("media/{key}?versionId={version}"))
-        .send()
-        .await
-        .unwrap()
-        .version_id()
-        .expect("a version id")
-        .to_owned()
+    support::moto::restore_by_copy(&rig.s3, "media", key, version).await
 }
 
 fn batch_task(key: &str, version: &str) -> Value {
@@ -772,14 +723,7 @@ async fn media_goes_only_while_no_current_version_of_its_key_records_it() {
             &marker,
         )),
     ];
-    rig.s3
-        .delete_object()
-        .bucket("media")
-        .key("undeleted.jpg")
-        .version_id(&marker)
-        .send()
-        .await
-        .unwrap();
+    rig.delete("media", "undeleted.jpg", Some(&marker)).await;
     for event in deleted_at {
         let answer = rig.payload(event).await;
         let (outcome, reason) = only_item(&answer);
@@ -813,14 +757,7 @@ async fn media_goes_only_while_no_current_version_of_its_key_records_it() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     rig.put("media", "untold.jpg", Some(("newer", PHONE)), "y")
         .await;
-    rig.s3
-        .delete_object()
-        .bucket("media")
-        .key("untold.jpg")
-        .version_id(&marker)
-        .send()
-        .await
-        .unwrap();
+    rig.delete("media", "untold.jpg", Some(&marker)).await;
     match rig.invoke(event).await {
         Answer::Error(error) => {
             assert_eq!(error["errorType"], "ItemsFailed", "{error}");
@@ -962,14 +899,7 @@ async fn the_answer_names_the_version_a_key_still_serves_after_a_delete() {
     // The recipe then removes the version it copied from: nothing is left to serve.
     let original = rig.put("media", "gone.jpg", None, "file").await.unwrap();
     copy_with_ids("gone.jpg").await.unwrap();
-    rig.s3
-        .delete_object()
-        .bucket("media")
-        .key("gone.jpg")
-        .version_id(&original)
-        .send()
-        .await
-        .unwrap();
+    rig.delete("media", "gone.jpg", Some(&original)).await;
     let payload = rig
         .payload(json!({"bucket": "media", "key": "gone.jpg"}))
         .await;

@@ -364,3 +364,68 @@ pub async fn tag_ids(
     let pairs: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     put_tags(s3, bucket, key, version, &pairs).await;
 }
+
+/// Uploads `key` and, when given, records `(media_id, phone)` as tags on the version it
+/// wrote, the way users do after PostWhatsAppMessageMedia. Returns the version id S3 gave.
+pub async fn put(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    ids: Option<(&str, &str)>,
+    body: &str,
+) -> Option<String> {
+    let version = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.as_bytes().to_vec().into())
+        .send()
+        .await
+        .expect("put object")
+        .version_id()
+        .map(str::to_owned);
+    if let Some((media_id, phone)) = ids {
+        tag_ids(s3, bucket, key, version.as_deref(), media_id, phone).await;
+    }
+    version
+}
+
+/// Deletes `key` (exactly `version`, when given). Returns the version id S3 answered: the
+/// delete marker's, for a key deleted without a version in a versioned bucket.
+pub async fn delete(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Option<String> {
+    s3.delete_object()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version.map(str::to_owned))
+        .send()
+        .await
+        .expect("delete object")
+        .version_id()
+        .map(str::to_owned)
+}
+
+/// Copies `version` of `key` back onto `key` (AWS's documented way to restore a previous
+/// version: the copy becomes current, with the version's metadata and tags). Returns the
+/// copy's version id.
+pub async fn restore_by_copy(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    version: &str,
+) -> String {
+    s3.copy_object()
+        .bucket(bucket)
+        .key(key)
+        .copy_source(format!("{bucket}/{key}?versionId={version}"))
+        .send()
+        .await
+        .expect("copy object")
+        .version_id()
+        .expect("a version id")
+        .to_owned()
+}

@@ -7,9 +7,9 @@ parameter values over the template's defaults; a value the parameter's constrain
 fails the render, as CloudFormation refuses it. Then the conditions are evaluated as
 CloudFormation would: resources and outputs whose condition is false are dropped, Fn::If
 takes its branch, AWS::NoValue disappears, Fn::FindInMap is looked up, and Ref / Fn::Sub of
-parameters and pseudo
-parameters are substituted (account 123456789012, us-east-1, partition aws, stack whatsapp-media-cleanup),
-and Fn::Select and Fn::Split of them evaluated. References to
+parameters and pseudo parameters are substituted (account 123456789012, us-east-1,
+partition aws, stack whatsapp-media-cleanup), and Fn::Select and Fn::Split of them
+evaluated. References to
 resources are left as they are. Prints the result as JSON.
 """
 

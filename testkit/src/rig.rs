@@ -92,21 +92,14 @@ impl Rig {
         ids: Option<(&str, &str)>,
         body: &str,
     ) -> Option<String> {
-        let version = self
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body.as_bytes().to_vec().into())
-            .send()
-            .await
-            .unwrap()
-            .version_id()
-            .map(str::to_owned);
-        if let Some((media_id, phone)) = ids {
-            super::moto::tag_ids(&self.s3, bucket, key, version.as_deref(), media_id, phone).await;
-        }
-        version
+        super::moto::put(&self.s3, bucket, key, ids, body).await
+    }
+
+    /// Deletes `key` (exactly `version`, when given) as another client of the bucket
+    /// would. Returns the version id S3 answered: the delete marker's, for a key deleted
+    /// without a version in a versioned bucket.
+    pub async fn delete(&self, bucket: &str, key: &str, version: Option<&str>) -> Option<String> {
+        super::moto::delete(&self.s3, bucket, key, version).await
     }
 
     pub async fn versions(&self, bucket: &str, key: &str) -> Vec<String> {

@@ -194,10 +194,10 @@ async fn relay(
     let (read, mut write) = client.into_split();
     let mut reader = BufReader::new(read);
     while let Some(request) = read_request(&mut reader).await {
-        let name = operation_of(&request.method, &request.target)
-            .map_or_else(|| request.method.clone(), |o| format!("{o:?}"));
+        let operation = operation_of(&request.method, &request.target);
+        let name = operation.map_or_else(|| request.method.clone(), |o| format!("{o:?}"));
         *requests.lock().unwrap().entry(name).or_default() += 1;
-        if let Some(operation) = operation_of(&request.method, &request.target) {
+        if let Some(operation) = operation {
             let path = request.target.split('?').next().unwrap_or_default();
             let race = {
                 let mut races = races.lock().unwrap();
@@ -218,7 +218,7 @@ async fn relay(
                 }
             }
         }
-        let fault = operation_of(&request.method, &request.target).and_then(|op| {
+        let fault = operation.and_then(|op| {
             faults
                 .lock()
                 .unwrap()

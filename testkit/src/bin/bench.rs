@@ -203,41 +203,16 @@ async fn s3_costs(binary: &Path, endpoint: &LocalEndpoint) {
     let put = |key: String, media: String| {
         let admin = admin.clone();
         async move {
-            let version = admin
-                .put_object()
-                .bucket("media")
-                .key(&key)
-                .body(b"x".to_vec().into())
-                .send()
-                .await
-                .expect("put")
-                .version_id()
-                .map(str::to_owned);
-            support::moto::tag_ids(
-                &admin,
-                "media",
-                &key,
-                version.as_deref(),
-                &media,
-                support::PHONE,
-            )
-            .await;
+            let ids = Some((media.as_str(), support::PHONE));
+            let version = support::moto::put(&admin, "media", &key, ids, "x").await;
             version.expect("a version id")
         }
     };
     let delete = |key: String| {
         let admin = admin.clone();
         async move {
-            admin
-                .delete_object()
-                .bucket("media")
-                .key(key)
-                .send()
-                .await
-                .expect("delete")
-                .version_id()
-                .expect("a delete marker")
-                .to_owned()
+            let marker = support::moto::delete(&admin, "media", &key, None).await;
+            marker.expect("a delete marker")
         }
     };
     let (mut markers, mut restored, mut tasks, mut objects) = (vec![], vec![], vec![], vec![]);
@@ -255,14 +230,7 @@ async fn s3_costs(binary: &Path, endpoint: &LocalEndpoint) {
         let key = format!("restored/{i}.jpg");
         let hidden = put(key.clone(), format!("restored{i}")).await;
         let marker = delete(key.clone()).await;
-        admin
-            .copy_object()
-            .bucket("media")
-            .key(&key)
-            .copy_source(format!("media/{key}?versionId={hidden}"))
-            .send()
-            .await
-            .expect("copy");
+        support::moto::restore_by_copy(&admin, "media", &key, &hidden).await;
         restored.push(support::s3_record(
             "ObjectRemoved:DeleteMarkerCreated",
             "media",
