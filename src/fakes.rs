@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::ids::{MediaId, PhoneNumberId};
 use crate::model::StoreError;
-use crate::storage::{Deleted, KeyVersion, ObjectHead, ObjectStore};
+use crate::s3::store::{KeyVersion, ObjectDeletion, ObjectHead, ObjectStore};
 use crate::whatsapp::{self, DeleteReport, MediaApi};
 
 /// What a version carries: user metadata and tags.
@@ -206,7 +206,7 @@ impl ObjectStore for MemoryStore {
         key: &str,
         version: Option<&str>,
         _: Option<&str>,
-    ) -> Result<Deleted, StoreError> {
+    ) -> Result<ObjectDeletion, StoreError> {
         assert!(
             !self.read_only,
             "DeleteObject {key} {version:?} in a read-only stage"
@@ -214,7 +214,7 @@ impl ObjectStore for MemoryStore {
         self.log(format!("delete {key} {version:?}"));
         match &self.failing_delete {
             Some(error) => Err(error.clone()),
-            None => Ok(Deleted::Deleted),
+            None => Ok(ObjectDeletion::Removed),
         }
     }
 }
@@ -241,7 +241,7 @@ impl MediaApi for FakeMedia {
             result: self
                 .failing
                 .clone()
-                .map_or(Ok(whatsapp::Deleted::Deleted), Err),
+                .map_or(Ok(whatsapp::MediaGone::Now), Err),
             attempts: 1,
             latencies: Vec::new(),
             throttles: 0,

@@ -2,16 +2,22 @@
 //! the protocol of its source. It knows nothing of HTTP or SigV4; the AWS side sits behind
 //! [`MediaApi`] and [`ObjectStore`].
 
+use std::time::Instant;
+
+use aws_lambda_events::event::s3::batch_job::S3BatchJobResponse;
+use aws_lambda_events::event::sqs::SqsBatchResponse;
 use lambda_runtime::LambdaEvent;
-use serde::Serialize;
 use serde_json::Value;
 
+use crate::answer::payload::{ItemResult, Payload};
+use crate::answer::{batch_job, failure, size, sqs, Answer, FunctionError};
+use crate::config::RunOptions;
 use crate::deadline;
+use crate::event::batch::BatchJob;
+use crate::event::sqs::Message;
 use crate::event::{self, Event};
-use crate::payload::{self, Payload};
 use crate::pipeline::{self, App};
-use crate::protocol::{self, FunctionError};
-use crate::storage::ObjectStore;
+use crate::s3::ObjectStore;
 use crate::telemetry;
 use crate::whatsapp::MediaApi;
 
@@ -19,7 +25,7 @@ use crate::whatsapp::MediaApi;
 pub async fn handle<M: MediaApi, S: ObjectStore>(
     app: &App<M, S>,
     event: LambdaEvent<Value>,
-) -> Result<Value, FunctionError> {
+) -> Result<Answer, FunctionError> {
     let deadline = deadline::from_context(event.context.deadline);
     let config = &app.config;
     // Each item is written and logged as it ends.
@@ -27,65 +33,94 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
     match event::recognise(&event.payload)? {
         Event::Custom(custom) => {
             // Refused before any work if its answer might not fit in Lambda's response.
-            payload::answer_fits(&custom.items)?;
+            size::answer_fits(&custom.items)?;
             let options = config.run_options(custom.dry_run, custom.delete_s3_object);
             let settled = pipeline::run(app, custom.items, options, deadline, &settle).await;
-            let results = telemetry::count(settled);
-            Ok(to_value(Payload::new(options.dry_run, results)))
+            let results = telemetry::record_metrics(settled);
+            Ok(Answer::Payload(Payload::new(options.dry_run, results)))
         }
         Event::Notification(items) => {
             let options = config.notification_options();
             let settled = pipeline::run(app, items, options, deadline, &settle).await;
-            let payload = Payload::new(options.dry_run, telemetry::count(settled));
+            let payload = Payload::new(options.dry_run, telemetry::record_metrics(settled));
             // A failure must fail the invocation, so that Lambda retries it and then keeps
             // it in the failure destination: a payload would be dropped.
-            protocol::fail_on_failed_items(&payload)?;
-            Ok(to_value(payload))
+            failure::fail_on_failed_items(&payload)?;
+            Ok(Answer::Payload(payload))
         }
         Event::Sqs(messages) => {
             let options = config.notification_options();
-            // A message whose body cannot be read is a group of no items that failed.
-            let (messages, groups): (Vec<_>, Vec<_>) = messages
-                .into_iter()
-                .map(|message| match message.items {
-                    Ok(items) => ((message.message_id, true), items),
-                    Err(problem) => {
-                        telemetry::unreadable_message(&message.message_id, &problem);
-                        ((message.message_id, false), Vec::new())
-                    }
-                })
-                .unzip();
-            let settled = pipeline::run_groups(app, groups, options, deadline, &settle).await;
-            let failed = messages
-                .into_iter()
-                .zip(settled.into_iter().map(telemetry::count))
-                .filter(|((_, readable), results)| {
-                    !readable || results.iter().any(payload::ItemResult::failed)
-                })
-                .map(|((message_id, _), _)| message_id);
-            Ok(to_value(protocol::sqs_response(failed)))
+            Ok(Answer::Sqs(
+                sqs_batch(app, messages, options, deadline).await,
+            ))
         }
         Event::Batch(job) => {
             let options = config.run_options(false, true);
-            let (task_ids, items): (Vec<String>, Vec<_>) =
-                job.tasks.into_iter().map(|t| (t.task_id, t.item)).unzip();
-            let settled = pipeline::run(app, items, options, deadline, &settle).await;
-            let results = telemetry::count(settled);
-            Ok(to_value(protocol::batch_response(
-                job.schema_version,
-                job.invocation_id,
-                task_ids.into_iter().zip(&results),
-            )))
+            Ok(Answer::BatchJob(
+                batch_job(app, job, options, deadline).await,
+            ))
         }
     }
 }
 
-fn to_value(response: impl Serialize) -> Value {
-    serde_json::to_value(response).unwrap_or_else(|e| {
-        // Serialising plain structs of strings and numbers cannot fail; keep a readable
-        // answer rather than a panic if it ever does.
-        serde_json::json!({"success": false, "error": e.to_string()})
-    })
+/// An SQS message's id, and whether its body could be read.
+struct Received {
+    message_id: String,
+    readable: bool,
+}
+
+/// Runs each SQS message's items, and names the messages to retry: those with an item that
+/// failed, and those whose body could not be read (a group of no items).
+async fn sqs_batch<M: MediaApi, S: ObjectStore>(
+    app: &App<M, S>,
+    messages: Vec<Message>,
+    options: RunOptions,
+    deadline: Instant,
+) -> SqsBatchResponse {
+    let mut received = Vec::with_capacity(messages.len());
+    let mut groups = Vec::with_capacity(messages.len());
+    for message in messages {
+        let readable = match message.items {
+            Ok(items) => {
+                groups.push(items);
+                true
+            }
+            Err(problem) => {
+                telemetry::unreadable_message(&message.message_id, &problem);
+                groups.push(Vec::new());
+                false
+            }
+        };
+        received.push(Received {
+            message_id: message.message_id,
+            readable,
+        });
+    }
+    let settled = pipeline::run_groups(app, groups, options, deadline, &telemetry::settle).await;
+    let failed = received
+        .into_iter()
+        .zip(settled.into_iter().map(telemetry::record_metrics))
+        .filter(|(message, results)| !message.readable || results.iter().any(ItemResult::failed))
+        .map(|(message, _)| message.message_id);
+    sqs::sqs_response(failed)
+}
+
+/// Runs a Batch Operations job's tasks, and answers with a result per task.
+async fn batch_job<M: MediaApi, S: ObjectStore>(
+    app: &App<M, S>,
+    job: BatchJob,
+    options: RunOptions,
+    deadline: Instant,
+) -> S3BatchJobResponse {
+    let (task_ids, items): (Vec<String>, Vec<_>) =
+        job.tasks.into_iter().map(|t| (t.task_id, t.item)).unzip();
+    let settled = pipeline::run(app, items, options, deadline, &telemetry::settle).await;
+    let results = telemetry::record_metrics(settled);
+    batch_job::batch_response(
+        job.schema_version,
+        job.invocation_id,
+        task_ids.into_iter().zip(&results),
+    )
 }
 
 #[cfg(test)]
@@ -131,7 +166,7 @@ mod tests {
     async fn invoke(app: &App<FakeMedia, MemoryStore>, event: Value) -> Value {
         let mut context = lambda_runtime::Context::default();
         context.deadline = 600_000;
-        handle(app, LambdaEvent::new(event, context)).await.unwrap()
+        serde_json::to_value(handle(app, LambdaEvent::new(event, context)).await.unwrap()).unwrap()
     }
 
     #[tokio::test]

@@ -4,26 +4,18 @@ use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use lambda_runtime::{service_fn, Error};
 use whatsapp_media_cleanup::config::{self, Config};
-use whatsapp_media_cleanup::handler;
-use whatsapp_media_cleanup::pipeline::App;
-use whatsapp_media_cleanup::storage::S3Store;
-use whatsapp_media_cleanup::telemetry::metrics;
-use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
+use whatsapp_media_cleanup::{handle, metrics, App, S3Store, WhatsAppClient};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let app = match build_app().await {
-        Ok(app) => app,
-        Err(message) => {
-            // Fail the cold start loudly: Lambda reports the init error with this log line.
-            tracing::error!(error = %message, "cold start failed");
-            return Err(message.into());
-        }
-    };
+    let app = build_app().await.inspect_err(|error| {
+        // Fail the cold start loudly: Lambda reports the init error with this log line.
+        tracing::error!(error = %error, "cold start failed");
+    })?;
     let metrics = metrics::init(&config::function_name())?;
     lambda_runtime::run(service_fn(|event| async {
-        let result = handler::handle(&app, event).await;
+        let result = handle(&app, event).await;
         // One EMF document per invocation, whatever its outcome.
         if let Err(e) = metrics.flush(std::io::stdout()) {
             tracing::warn!(error = %e, "could not write the metrics");
@@ -33,8 +25,8 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
+async fn build_app() -> Result<App<WhatsAppClient, S3Store>, Error> {
+    let config = Config::from_env()?;
     config::unset_empty_endpoint_urls();
     // Region and credentials come from aws-config's default chain. Credentials are
     // resolved on first use, so start-up does no network I/O.
@@ -46,8 +38,7 @@ async fn build_app() -> Result<App<WhatsAppClient, S3Store>, String> {
     let credentials = sdk
         .credentials_provider()
         .ok_or("no AWS credentials provider could be configured")?;
-    let media_api = config.media_api(&region).map_err(|e| e.to_string())?;
-    let media = WhatsAppClient::new(media_api, credentials).map_err(|e| e.to_string())?;
+    let media = WhatsAppClient::new(config.media_api(&region)?, credentials)?;
     // The S3 client honours AWS_ENDPOINT_URL_S3 through the shared config; each attempt is
     // bounded like the media call's.
     let s3 = aws_sdk_s3::config::Builder::from(&sdk)

@@ -14,10 +14,10 @@ use futures_util::stream::{self, StreamExt};
 use crate::config::{Config, ObjectPolicy, RunOptions};
 use crate::deadline;
 use crate::model::{InvalidItem, ObjectRef, Removal, StoreError, Target, WorkItem};
-use crate::removal;
-use crate::resolve::{self, Resolution};
-use crate::storage::ObjectStore;
-use crate::whatsapp::{Deleted, MediaApi, MediaError};
+use crate::s3::removal;
+use crate::s3::resolve::{self, Resolution};
+use crate::s3::store::ObjectStore;
+use crate::whatsapp::{MediaApi, MediaError, MediaGone};
 
 /// What the stages need, built once per cold start.
 #[derive(Debug)]
@@ -76,7 +76,7 @@ pub enum MediaStep {
     /// The DELETE was sent.
     Sent {
         /// What the API said, after any retries.
-        result: Result<Deleted, MediaError>,
+        result: Result<MediaGone, MediaError>,
         /// Requests that went on the wire.
         attempts: u32,
     },

@@ -3,16 +3,14 @@
 //! Runtime API emulator, against moto's S3 server and the local social-messaging endpoint.
 //! `make test` builds the artifact and installs qemu before this runs.
 
-use testkit as support;
-
 use std::ffi::OsStr;
 use std::path::Path;
 use std::time::Duration;
 
-use support::endpoint::LocalEndpoint;
-use support::lambda::{Invocation, LocalLambda};
-use support::moto::Moto;
-use support::samples::{self, KEY_PATTERN};
+use testkit::endpoint::LocalEndpoint;
+use testkit::lambda::{Invocation, LocalLambda};
+use testkit::moto::Moto;
+use testkit::samples::{self, KEY_PATTERN};
 
 const BOOTSTRAP: &str = "target/lambda/whatsapp-media-cleanup/bootstrap";
 const QEMU: &str = "qemu-aarch64";
@@ -34,15 +32,15 @@ async fn the_arm64_artifact_runs_the_samples() {
     );
     let moto = Moto::start();
     let s3 = moto.client();
-    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+    let endpoint = LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
         .await
         .unwrap();
-    let env = support::function_env(
+    let env = testkit::function_env(
         &endpoint.url(),
         &[
             ("AWS_ENDPOINT_URL_S3", &moto.url),
             ("MEDIA_KEY_PATTERN", KEY_PATTERN),
-            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", support::PHONE),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", testkit::PHONE),
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
         ],
     );
@@ -97,7 +95,7 @@ fn the_deployed_build_uses_the_lean_profile_and_keeps_panics_to_one_invocation()
     // The same build as `make test`'s (so cargo finds it fresh), copied elsewhere: the
     // other test may be running target/lambda's bootstrap.
     let lambda_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lean-profile");
-    let output = std::process::Command::new(support::lambda::cargo_lambda())
+    let output = std::process::Command::new(testkit::lambda::cargo_lambda())
         .args([
             "lambda",
             "build",

@@ -6,17 +6,15 @@
 //! the fault proxy, for a re-upload that lands between a read and a delete) and the local
 //! endpoint that checks each signature.
 
-use testkit as support;
-
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::endpoint::{LocalEndpoint, Reply};
-use support::iam::{self, Variant};
-use support::rig::Rig;
-use support::runtime_api::Answer;
-use support::s3_faults::Operation;
-use support::{PHONE, REGION};
+use testkit::endpoint::{LocalEndpoint, Reply};
+use testkit::iam::{self, Variant};
+use testkit::rig::Rig;
+use testkit::runtime_api::Answer;
+use testkit::s3_faults::Operation;
+use testkit::{PHONE, REGION};
 
 /// Media named by their key (`wa/<mediaId>.jpg`), with a default phone number id.
 const KEY_PATTERN: [(&str, &str); 2] = [
@@ -33,7 +31,7 @@ async fn rig(name: &str, extra: &[(&str, &str)]) -> Rig {
     Rig::start(&format!("aws-rules-{name}"), &policy, extra).await
 }
 
-use support::s3_notification as s3_record;
+use testkit::s3_notification as s3_record;
 
 /// The time now, as S3 and EventBridge write an event's time.
 fn now() -> String {
@@ -71,12 +69,12 @@ async fn null_then_newer(rig: &Rig, keys: &[&str]) -> Vec<String> {
     for key in keys {
         rig.put("media", key, None, "old").await;
     }
-    support::moto::enable_versioning(&rig.s3, "media").await;
+    testkit::moto::enable_versioning(&rig.s3, "media").await;
     let mut newer = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         // The ids are recorded on the null version, as S3 names it once versioned.
         let (old, new) = (format!("old{i}"), format!("new{i}"));
-        support::moto::tag_ids(&rig.s3, "media", key, Some("null"), &old, PHONE).await;
+        testkit::moto::tag_ids(&rig.s3, "media", key, Some("null"), &old, PHONE).await;
         newer.push(
             rig.put("media", key, Some((&new, PHONE)), "new")
                 .await
@@ -368,7 +366,7 @@ async fn every_failure_of_an_asynchronous_event_fails_the_invocation() {
         "denied.jpg",
         Some(&marker),
     );
-    let sns = support::sns_event(&notification.to_string());
+    let sns = testkit::sns_event(&notification.to_string());
     let events = [
         notification.clone(),
         sns,
@@ -433,7 +431,7 @@ async fn phone_number_arns_of_regions_with_long_names_are_sent_and_signed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto: run make test"]
 async fn a_redirect_is_never_followed() {
-    let elsewhere = LocalEndpoint::start(0, support::credentials(), REGION, Duration::ZERO)
+    let elsewhere = LocalEndpoint::start(0, testkit::credentials(), REGION, Duration::ZERO)
         .await
         .unwrap();
     let rig = rig("redirect", &[("MAX_ATTEMPTS", "3")]).await;
@@ -522,7 +520,7 @@ async fn tag_keys_are_matched_exactly_as_s3_keeps_them() {
     let rig = rig("tags", &[("MEDIA_ID_METADATA_KEY", "Media-Id")]).await;
     rig.bucket("media", true).await;
     rig.put("media", "case.jpg", None, "x").await;
-    support::moto::put_tags(
+    testkit::moto::put_tags(
         &rig.s3,
         "media",
         "case.jpg",
@@ -536,7 +534,7 @@ async fn tag_keys_are_matched_exactly_as_s3_keeps_them() {
     )
     .await;
     rig.put("media", "other-case.jpg", None, "y").await;
-    support::moto::put_tags(
+    testkit::moto::put_tags(
         &rig.s3,
         "media",
         "other-case.jpg",
@@ -631,7 +629,7 @@ async fn delete_current(rig: &Rig, key: &str) -> String {
 
 /// Copies `version` of `key` in the media bucket back onto `key`: a restore.
 async fn restore_by_copy(rig: &Rig, key: &str, version: &str) -> String {
-    support::moto::restore_by_copy(&rig.s3, "media", key, version).await
+    testkit::moto::restore_by_copy(&rig.s3, "media", key, version).await
 }
 
 fn batch_task(key: &str, version: &str) -> Value {
@@ -664,8 +662,8 @@ async fn media_goes_only_while_no_current_version_of_its_key_records_it() {
     let marker = delete_current(&rig, "copied.jpg").await;
     let copy = restore_by_copy(&rig, "copied.jpg", &hidden).await;
     assert_eq!(
-        support::moto::tags(&rig.s3, "media", "copied.jpg", Some(&copy)).await,
-        support::moto::tags(&rig.s3, "media", "copied.jpg", Some(&hidden)).await,
+        testkit::moto::tags(&rig.s3, "media", "copied.jpg", Some(&copy)).await,
+        testkit::moto::tags(&rig.s3, "media", "copied.jpg", Some(&hidden)).await,
     );
     // D's event, late, from each source; a Batch task and custom events naming the version
     // D hid. Each is skipped, and names the current version.
@@ -695,9 +693,9 @@ async fn media_goes_only_while_no_current_version_of_its_key_records_it() {
         );
     }
     // Redriven days later from the failure queue: skipped, which is no failure.
-    let redriven = support::failure_record(&events[0]);
+    let redriven = testkit::failure_record(&events[0]);
     let answer = rig
-        .payload(json!({"Records": [support::sqs_message("FailedEvents", "m", redriven)]}))
+        .payload(json!({"Records": [testkit::sqs_message("FailedEvents", "m", redriven)]}))
         .await;
     assert_eq!(answer, json!({"batchItemFailures": []}));
 

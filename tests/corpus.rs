@@ -4,39 +4,37 @@
 //! byte for byte, to the real binary, with moto's S3 server behind it. Each gets a clear
 //! function error or a payload, and the runtime stays up and serves the next event.
 
-use testkit as support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::endpoint::LocalEndpoint;
-use support::moto::Moto;
-use support::runtime_api::{Answer, Function};
+use testkit::endpoint::LocalEndpoint;
+use testkit::moto::Moto;
+use testkit::runtime_api::{Answer, Function};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto: run make test"]
 async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
-    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+    let endpoint = LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
         .await
         .unwrap();
     // The objects the corpus names are tagged with values that are not valid ids; objects in
     // buckets that do not exist are simply absent.
     let moto = Moto::start();
     let s3 = moto.client();
-    support::moto::create_bucket(&s3, "corpus-media", true).await;
+    testkit::moto::create_bucket(&s3, "corpus-media", true).await;
     for (key, media_id, phone) in [
         (
             "tags/space in media id.jpg",
             "not a media id",
-            support::PHONE,
+            testkit::PHONE,
         ),
         (
             "tags/crlf-phone.jpg",
             "goodmedia",
             "phone-number-id-a\r\nX-Injected: 1",
         ),
-        ("tags/101-chars.jpg", &"a".repeat(101), support::PHONE),
+        ("tags/101-chars.jpg", &"a".repeat(101), testkit::PHONE),
     ] {
         s3.put_object()
             .bucket("corpus-media")
@@ -45,7 +43,7 @@ async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
             .send()
             .await
             .unwrap();
-        support::moto::tag_ids(&s3, "corpus-media", key, None, media_id, phone).await;
+        testkit::moto::tag_ids(&s3, "corpus-media", key, None, media_id, phone).await;
     }
     let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corpus-function.log");
     let mut function = Function::spawn(
@@ -182,7 +180,7 @@ async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
         .unwrap()
         .starts_with("InvalidInput"));
     assert_eq!(
-        support::moto::versions(&s3, "corpus-media", "tags/space in media id.jpg")
+        testkit::moto::versions(&s3, "corpus-media", "tags/space in media id.jpg")
             .await
             .len(),
         1
@@ -204,7 +202,7 @@ async fn every_malformed_event_gets_an_answer_and_the_runtime_stays_up() {
     // And the runtime still serves a good event.
     let (ok, _) = function
         .api
-        .invoke(json!({"mediaId": "stillup", "originationPhoneNumberId": support::PHONE}))
+        .invoke(json!({"mediaId": "stillup", "originationPhoneNumberId": testkit::PHONE}))
         .await;
     assert_eq!(ok["results"][0]["outcome"], "deleted", "{ok}");
     let _: Value = ok;

@@ -4,16 +4,14 @@
 //! are staged in moto first (their version ids replaced by real ones). The function's logs,
 //! at TRACE level, are then checked for credentials.
 
-use testkit as support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::endpoint::LocalEndpoint;
-use support::lambda::{Invocation, LocalLambda};
-use support::moto::Moto;
-use support::samples::{self, KEY_PATTERN};
+use testkit::endpoint::LocalEndpoint;
+use testkit::lambda::{Invocation, LocalLambda};
+use testkit::moto::Moto;
+use testkit::samples::{self, KEY_PATTERN};
 
 fn payload(invocation: Invocation) -> Value {
     match invocation {
@@ -31,11 +29,11 @@ fn events_dir() -> PathBuf {
 async fn every_sample_through_the_real_binary() {
     let moto = Moto::start();
     let s3 = moto.client();
-    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+    let endpoint = LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
         .await
         .unwrap();
     let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-custom");
-    let env = support::function_env(
+    let env = testkit::function_env(
         &endpoint.url(),
         &[
             ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
@@ -44,7 +42,7 @@ async fn every_sample_through_the_real_binary() {
             ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
             ("AWS_ENDPOINT_URL_S3", &moto.url),
             ("MEDIA_KEY_PATTERN", KEY_PATTERN),
-            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", support::PHONE),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", testkit::PHONE),
         ],
     );
     let mut lambda = LocalLambda::start(
@@ -104,15 +102,15 @@ async fn every_sample_through_the_real_binary() {
         assert_eq!(request.signature, Ok(()), "{request:?}");
         assert_eq!(
             request.header("x-amz-security-token"),
-            Some(support::SESSION_TOKEN)
+            Some(testkit::SESSION_TOKEN)
         );
     }
     drop(lambda);
 
     let logs = std::fs::read_to_string(log_dir.join("function.log")).unwrap();
-    support::assert_no_secrets(&logs);
+    testkit::assert_no_secrets(&logs);
     // One line per item, with its ids, outcome, attempts and latency.
-    let item_lines = support::item_log_fields(&logs);
+    let item_lines = testkit::item_log_fields(&logs);
     assert_eq!(item_lines.len(), items, "{logs}");
     let line = item_lines
         .iter()
@@ -125,7 +123,7 @@ async fn every_sample_through_the_real_binary() {
     assert_eq!(line["outcome"], "deleted");
 
     // One EMF document per invocation, counting what the item lines say.
-    let emf = support::emf_documents(&logs);
+    let emf = testkit::emf_documents(&logs);
     assert!(!emf.is_empty(), "no EMF metrics in {logs}");
     let directive = &emf[0]["_aws"]["CloudWatchMetrics"][0];
     assert_eq!(directive["Namespace"], "WhatsAppMediaCleanup");

@@ -6,17 +6,15 @@
 //! the payload, the function error and the logs say what happened, no item is dropped, and
 //! a retry of the same event converges.
 
-use testkit as support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::endpoint::{LocalEndpoint, Reply};
-use support::moto::Moto;
-use support::runtime_api::{Answer, Function};
-use support::s3_faults::{Operation, S3Faults};
-use support::PHONE;
+use testkit::endpoint::{LocalEndpoint, Reply};
+use testkit::moto::Moto;
+use testkit::runtime_api::{Answer, Function};
+use testkit::s3_faults::{Operation, S3Faults};
+use testkit::PHONE;
 
 /// (media id, replies, expected error type, HTTP status, attempts, retryable)
 type Case = (
@@ -37,7 +35,7 @@ fn log_path(name: &str) -> PathBuf {
 }
 
 async fn endpoint() -> LocalEndpoint {
-    LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+    LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
         .await
         .unwrap()
 }
@@ -66,7 +64,7 @@ fn failure_logged(log: &Path, media_id: &str) -> Value {
 }
 
 fn marker_event(bucket: &str, key: &str, marker: &str) -> Value {
-    support::s3_notification(
+    testkit::s3_notification(
         "ObjectRemoved:DeleteMarkerCreated",
         bucket,
         key,
@@ -251,7 +249,7 @@ async fn a_hung_endpoint_is_cut_before_the_deadline_and_a_refused_one_retried() 
     drop(function);
 
     // Nobody listening: a retryable NetworkError after MAX_ATTEMPTS.
-    let refused = format!("http://127.0.0.1:{}", support::free_port());
+    let refused = format!("http://127.0.0.1:{}", testkit::free_port());
     let function = Function::spawn(binary(), &refused, &[], &log_path("refused")).await;
     let payload = response(
         function
@@ -271,7 +269,7 @@ async fn a_hung_endpoint_is_cut_before_the_deadline_and_a_refused_one_retried() 
 async fn a_5xx_storm_fails_the_async_event_and_its_retry_converges() {
     let moto = Moto::start();
     let s3 = moto.client();
-    support::moto::create_bucket(&s3, "media", true).await;
+    testkit::moto::create_bucket(&s3, "media", true).await;
     for key in ["storm.jpg", "calm.jpg"] {
         s3.put_object()
             .bucket("media")
@@ -346,7 +344,7 @@ async fn a_5xx_storm_fails_the_async_event_and_its_retry_converges() {
 async fn s3_failures_are_reported_and_retries_converge() {
     let moto = Moto::start();
     let s3 = moto.client();
-    support::moto::create_bucket(&s3, "media", true).await;
+    testkit::moto::create_bucket(&s3, "media", true).await;
     let put = |key: &'static str| {
         let s3 = s3.clone();
         async move {
@@ -462,7 +460,7 @@ async fn s3_failures_are_reported_and_retries_converge() {
         .send()
         .await
         .unwrap();
-    support::moto::tag_ids(&s3, "media", "tagged.jpg", None, "taggedmedia", PHONE).await;
+    testkit::moto::tag_ids(&s3, "media", "tagged.jpg", None, "taggedmedia", PHONE).await;
     faults.fail(Operation::GetObjectTagging, 403);
     let payload = response(invoke(json!({"bucket": "media", "key": "tagged.jpg"})).await);
     let result = &payload["results"][0];
@@ -524,15 +522,15 @@ async fn expired_credentials_from_the_provider_are_a_clear_retryable_failure() {
         while let Ok((mut stream, _)) = listener.accept().await {
             let mut buffer = [0u8; 4096];
             let _ = stream.read(&mut buffer).await;
-            let body = json!({"AccessKeyId": support::ACCESS_KEY_ID, "SecretAccessKey": support::SECRET_ACCESS_KEY,
-                              "Token": support::SESSION_TOKEN, "Expiration": "2020-01-01T00:00:00Z"}).to_string();
+            let body = json!({"AccessKeyId": testkit::ACCESS_KEY_ID, "SecretAccessKey": testkit::SECRET_ACCESS_KEY,
+                              "Token": testkit::SESSION_TOKEN, "Expiration": "2020-01-01T00:00:00Z"}).to_string();
             let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
             let _ = stream.write_all(reply.as_bytes()).await;
         }
     });
     let endpoint = endpoint().await;
     let env: Vec<(String, String)> = [
-        ("AWS_REGION", support::REGION.to_owned()),
+        ("AWS_REGION", testkit::REGION.to_owned()),
         ("AWS_ENDPOINT_URL_SOCIALMESSAGING", endpoint.url()),
         (
             "AWS_CONTAINER_CREDENTIALS_FULL_URI",
@@ -566,11 +564,11 @@ async fn expired_credentials_from_the_provider_are_a_clear_retryable_failure() {
     assert_eq!(line["fields"]["error_type"], "CredentialsError");
     assert_eq!(line["fields"]["attempts"], 0);
     let logs = std::fs::read_to_string(&log).unwrap();
-    let emf = support::emf_documents(&logs);
+    let emf = testkit::emf_documents(&logs);
     assert_eq!(emf.len(), 1, "one EMF document per invocation: {logs}");
     assert_eq!(emf[0]["Failed"], 1, "{}", emf[0]);
     for metric in ["Retries", "ApiLatency"] {
         assert!(emf[0].get(metric).is_none(), "{metric} in {}", emf[0]);
     }
-    support::assert_no_secrets(&logs);
+    testkit::assert_no_secrets(&logs);
 }

@@ -2,11 +2,9 @@
 //! the template's defaults, fed directly and through SQS, against one endpoint enforcing a
 //! shared quota. It asserts only that nothing is lost; `make bench` measures the rest.
 
-use testkit as support;
-
 use std::path::Path;
 
-use support::fleet::{self, Feed};
+use testkit::fleet::{self, Feed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_fleet_over_the_quota_loses_nothing() {

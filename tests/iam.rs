@@ -1,17 +1,15 @@
 //! The S3 flows under the IAM policy that template.yaml gives the function, as moto and the
-//! fault proxy enforce it (`support::iam`): in both bucket modes, with the SQS buffer and
+//! fault proxy enforce it (`testkit::iam`): in both bucket modes, with the SQS buffer and
 //! without. Every action the policy grants is needed by some flow (none is left unused),
 //! and without any one of them some flow fails, as it would in a real account.
-
-use testkit as support;
 
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use support::iam::{self, Policy, Variant};
-use support::rig::Rig;
-use support::runtime_api::Answer;
-use support::{PHONE, REGION};
+use testkit::iam::{self, Policy, Variant};
+use testkit::rig::Rig;
+use testkit::runtime_api::Answer;
+use testkit::{PHONE, REGION};
 
 /// What each flow ended as, by flow name.
 type Outcomes = Vec<(&'static str, String)>;
@@ -53,7 +51,7 @@ fn marker_event(variant: Variant, bucket: &str, key: &str, marker: &str) -> Valu
                           "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012",
                           "reason": "DeleteObject", "deletion-type": "Delete Marker Created"}})
     } else {
-        support::s3_notification(
+        testkit::s3_notification(
             "ObjectRemoved:DeleteMarkerCreated",
             bucket,
             key,

@@ -2,16 +2,14 @@
 //! value that CloudWatch Logs Insights can filter on (`media_id = "..."`), absent fields left
 //! out, and no id, however hostile, able to break a line in either log format.
 
-use testkit as support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
-use support::endpoint::{LocalEndpoint, Reply};
-use support::moto::Moto;
-use support::runtime_api::Function;
-use support::PHONE;
+use testkit::endpoint::{LocalEndpoint, Reply};
+use testkit::moto::Moto;
+use testkit::runtime_api::Function;
+use testkit::PHONE;
 
 fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_whatsapp-media-cleanup"))
@@ -23,7 +21,7 @@ fn log_path(name: &str) -> PathBuf {
 
 /// The fields of every item line in a JSON log, in order.
 fn item_lines(log: &Path) -> Vec<Map<String, Value>> {
-    support::item_log_fields(&std::fs::read_to_string(log).unwrap())
+    testkit::item_log_fields(&std::fs::read_to_string(log).unwrap())
 }
 
 /// The line's fields without the latency, which varies.
@@ -49,7 +47,7 @@ fn event() -> Value {
 
 async fn stage(moto: &Moto) -> String {
     let s3 = moto.client();
-    support::moto::create_bucket(&s3, "media", true).await;
+    testkit::moto::create_bucket(&s3, "media", true).await;
     for key in ["in/photo 1+2.jpg", "in/no-ids.txt"] {
         s3.put_object()
             .bucket("media")
@@ -59,8 +57,8 @@ async fn stage(moto: &Moto) -> String {
             .await
             .unwrap();
     }
-    let versions = support::moto::versions(&s3, "media", "in/photo 1+2.jpg").await;
-    support::moto::tag_ids(
+    let versions = testkit::moto::versions(&s3, "media", "in/photo 1+2.jpg").await;
+    testkit::moto::tag_ids(
         &s3,
         "media",
         "in/photo 1+2.jpg",
@@ -77,7 +75,7 @@ async fn stage(moto: &Moto) -> String {
 async fn json_item_lines_carry_plain_values_and_leave_absent_fields_out() {
     let moto = Moto::start();
     let version = stage(&moto).await;
-    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+    let endpoint = LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
         .await
         .unwrap();
     endpoint.script("denied", [Reply::error(403, "AccessDeniedException", "no")]);
@@ -108,7 +106,7 @@ async fn json_item_lines_carry_plain_values_and_leave_absent_fields_out() {
     for delete in &deletes {
         assert_eq!(
             delete.header("x-amzn-trace-id"),
-            Some(support::runtime_api::trace_id(request_id).as_str()),
+            Some(testkit::runtime_api::trace_id(request_id).as_str()),
             "{delete:?}"
         );
     }
@@ -171,7 +169,7 @@ async fn json_item_lines_carry_plain_values_and_leave_absent_fields_out() {
 async fn a_crlf_in_an_id_cannot_break_or_forge_a_text_log_line() {
     let moto = Moto::start();
     stage(&moto).await;
-    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+    let endpoint = LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
         .await
         .unwrap();
     let log = log_path("text");
@@ -206,7 +204,7 @@ async fn a_crlf_in_an_id_cannot_break_or_forge_a_text_log_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreadable_sqs_messages_are_logged_and_counted_apart() {
-    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+    let endpoint = LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
         .await
         .unwrap();
     let log = log_path("unreadable");
@@ -236,7 +234,7 @@ async fn unreadable_sqs_messages_are_logged_and_counted_apart() {
     );
     drop(function);
     let logs = std::fs::read_to_string(&log).unwrap();
-    let emf = support::emf_documents(&logs);
+    let emf = testkit::emf_documents(&logs);
     assert_eq!(emf.len(), 1, "{logs}");
     assert_eq!(emf[0]["UnreadableMessages"], 2, "{}", emf[0]);
     assert!(emf[0].get("Failed").is_none(), "{}", emf[0]);

@@ -3,8 +3,6 @@
 //! session token, signatures and Authorization headers. It runs after the rest of the
 //! suite (`make test` calls it with `--ignored`), so it sees every log.
 
-use testkit as support;
-
 use std::path::{Path, PathBuf};
 
 fn logs_under(dir: &Path, found: &mut Vec<PathBuf>) {
@@ -40,11 +38,11 @@ fn no_log_of_the_suite_carries_a_credential() {
     for log in &logs {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         if log.to_string_lossy().contains("function") {
-            support::assert_no_secrets(&text);
+            testkit::assert_no_secrets(&text);
         } else {
             assert!(
-                !text.contains(support::SECRET_ACCESS_KEY)
-                    && !text.contains(support::SESSION_TOKEN),
+                !text.contains(testkit::SECRET_ACCESS_KEY)
+                    && !text.contains(testkit::SESSION_TOKEN),
                 "{} carries a credential",
                 log.display()
             );

@@ -2,21 +2,16 @@
 //! signature from the raw request: the contract's error table, retries, the deadline, ARNs,
 //! dry runs and invalid ids, all through the handler as Lambda calls it.
 
-use testkit as support;
-
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
-use support::endpoint::{LocalEndpoint, Reply};
-use support::{PHONE, PHONE_ARN, REGION};
+use testkit::endpoint::{LocalEndpoint, Reply};
+use testkit::{PHONE, PHONE_ARN, REGION};
 use whatsapp_media_cleanup::config::Config;
-use whatsapp_media_cleanup::handler;
-use whatsapp_media_cleanup::pipeline::App;
-use whatsapp_media_cleanup::storage::S3Store;
-use whatsapp_media_cleanup::whatsapp::WhatsAppClient;
+use whatsapp_media_cleanup::{handle, App, S3Store, WhatsAppClient};
 
 struct Fixture {
     endpoint: LocalEndpoint,
@@ -24,14 +19,14 @@ struct Fixture {
 }
 
 async fn fixture(env: &[(&str, &str)]) -> Fixture {
-    fixture_with(env, support::SECRET_ACCESS_KEY, Duration::ZERO).await
+    fixture_with(env, testkit::SECRET_ACCESS_KEY, Duration::ZERO).await
 }
 
 async fn fixture_with(env: &[(&str, &str)], secret: &str, latency: Duration) -> Fixture {
-    let endpoint = LocalEndpoint::start(0, support::credentials(), REGION, latency)
+    let endpoint = LocalEndpoint::start(0, testkit::credentials(), REGION, latency)
         .await
         .unwrap();
-    let (config, media) = support::media_client(env, &endpoint.url(), secret);
+    let (config, media) = testkit::media_client(env, &endpoint.url(), secret);
     Fixture {
         endpoint,
         app: App {
@@ -47,7 +42,7 @@ fn no_s3() -> S3Store {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new(REGION))
-        .endpoint_url(format!("http://127.0.0.1:{}", support::free_port()))
+        .endpoint_url(format!("http://127.0.0.1:{}", testkit::free_port()))
         .credentials_provider(Credentials::new("x", "y", None, None, "none"))
         .build();
     S3Store::new(aws_sdk_s3::Client::from_conf(config))
@@ -66,9 +61,10 @@ impl Fixture {
     }
 
     async fn invoke_within(&self, event: Value, time_left: Duration) -> Value {
-        handler::handle(&self.app, LambdaEvent::new(event, context(time_left)))
+        let answer = handle(&self.app, LambdaEvent::new(event, context(time_left)))
             .await
-            .expect("custom events always return a payload")
+            .expect("custom events always return a payload");
+        serde_json::to_value(answer).unwrap()
     }
 }
 
@@ -78,7 +74,7 @@ fn ids(media_id: &str) -> Value {
 
 #[test]
 fn endpoint_verifier_matches_aws_test_vectors() {
-    support::sigv4::vectors::check_known_answers();
+    testkit::sigv4::vectors::check_known_answers();
 }
 
 #[tokio::test]
@@ -103,7 +99,7 @@ async fn deletes_with_a_signed_request_carrying_the_session_token() {
     assert_eq!(seen[0].signature, Ok(()));
     assert_eq!(
         seen[0].header("x-amz-security-token"),
-        Some(support::SESSION_TOKEN)
+        Some(testkit::SESSION_TOKEN)
     );
     assert_eq!(
         seen[0].header("host"),
@@ -325,7 +321,7 @@ async fn a_dropped_connection_is_a_retried_network_error() {
 #[tokio::test]
 async fn connection_refused_is_a_retryable_network_error() {
     // A client pointed at a port nobody listens on, with the default MAX_ATTEMPTS (3).
-    let port = support::free_port();
+    let port = testkit::free_port();
     let config = Config::from_lookup(|name| {
         (name == "AWS_ENDPOINT_URL_SOCIALMESSAGING").then(|| format!("http://127.0.0.1:{port}"))
     })
@@ -341,12 +337,13 @@ async fn connection_refused_is_a_retryable_network_error() {
         media,
         store: no_s3(),
     };
-    let payload = handler::handle(
+    let answer = handle(
         &app,
         LambdaEvent::new(ids("refused"), context(Duration::from_secs(10))),
     )
     .await
     .unwrap();
+    let payload = serde_json::to_value(answer).unwrap();
     let result = &payload["results"][0];
     assert_eq!(result["error"]["type"], "NetworkError", "{result}");
     assert_eq!(result["error"]["retryable"], true);
@@ -432,7 +429,7 @@ async fn the_default_phone_number_id_fills_in() {
 async fn concurrency_is_capped_and_reached() {
     let f = fixture_with(
         &[("MAX_CONCURRENCY", "3")],
-        support::SECRET_ACCESS_KEY,
+        testkit::SECRET_ACCESS_KEY,
         Duration::from_millis(50),
     )
     .await;
@@ -457,7 +454,7 @@ async fn concurrency_is_capped_and_reached() {
 #[tokio::test]
 async fn an_event_of_no_known_shape_is_a_function_error() {
     let f = fixture(&[]).await;
-    let err = handler::handle(
+    let err = handle(
         &f.app,
         LambdaEvent::new(json!({"Records": "?"}), context(Duration::from_secs(5))),
     )
@@ -471,7 +468,7 @@ async fn an_event_of_no_known_shape_is_a_function_error() {
         diagnostic.error_message
     );
 
-    let err = handler::handle(
+    let err = handle(
         &f.app,
         LambdaEvent::new(
             json!({"mediaId": "a", "dryRun": "yes"}),

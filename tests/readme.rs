@@ -5,17 +5,15 @@
 //! commands recorded. Nothing reaches AWS: every endpoint is local, the credentials are the
 //! tests' own, and no AWS config file is read.
 
-use testkit as support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use support::runtime_api::{Function, InvokeApi};
-use support::s3_faults::{Operation, S3Faults};
-use support::{LocalApp, PHONE, REGION};
+use testkit::runtime_api::{Function, InvokeApi};
+use testkit::s3_faults::{Operation, S3Faults};
+use testkit::{LocalApp, PHONE, REGION};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -101,9 +99,9 @@ impl Fixture {
             .env("AWS_CONFIG_FILE", &nowhere)
             .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ACCESS_KEY_ID", support::ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", support::SECRET_ACCESS_KEY)
-            .env("AWS_SESSION_TOKEN", support::SESSION_TOKEN)
+            .env("AWS_ACCESS_KEY_ID", testkit::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", testkit::SECRET_ACCESS_KEY)
+            .env("AWS_SESSION_TOKEN", testkit::SESSION_TOKEN)
             .env("AWS_DEFAULT_REGION", REGION)
             .env("AWS_REGION", REGION)
             .env("AWS_ENDPOINT_URL_S3", &self.moto.url)
@@ -150,14 +148,14 @@ impl Fixture {
     }
 
     async fn tags(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
-        support::moto::tags(&self.s3, bucket, key, None).await
+        testkit::moto::tags(&self.s3, bucket, key, None).await
     }
 
     /// Deletes the object as a user would, and hands the function S3's notification of it.
     async fn delete_and_notify(&self, bucket: &str, key: &str) -> Value {
         let marker = self.delete(bucket, key).await.expect("a delete marker");
         let encoded_key = key.replace(' ', "+");
-        let event = support::s3_notification(
+        let event = testkit::s3_notification(
             "ObjectRemoved:DeleteMarkerCreated",
             bucket,
             &encoded_key,
@@ -181,7 +179,7 @@ fn object_vars() -> [(&'static str, &'static str); 3] {
 #[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn upload_then_tag_with_the_cli_then_delete_and_the_media_is_deleted() {
     let f = fixture("cli-tags").await;
-    support::moto::create_bucket(&f.s3, "media", true).await;
+    testkit::moto::create_bucket(&f.s3, "media", true).await;
     f.shell(&["record-ids-cli"], &object_vars());
 
     let uploaded = f.uploaded();
@@ -203,7 +201,7 @@ async fn upload_then_tag_with_the_cli_then_delete_and_the_media_is_deleted() {
             ),
         ]
     );
-    assert_eq!(support::moto::versions(&f.s3, "media", KEY).await.len(), 1);
+    assert_eq!(testkit::moto::versions(&f.s3, "media", KEY).await.len(), 1);
 
     let payload = f.delete_and_notify("media", KEY).await;
     assert_eq!(payload["results"][0]["outcome"], "deleted", "{payload}");
@@ -215,7 +213,7 @@ async fn upload_then_tag_with_the_cli_then_delete_and_the_media_is_deleted() {
 #[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn ids_recorded_as_metadata_by_copying_in_place_are_found_too() {
     let f = fixture("cli-copy").await;
-    support::moto::create_bucket(&f.s3, "media", true).await;
+    testkit::moto::create_bucket(&f.s3, "media", true).await;
     // The copy block goes on from the tagging block's variables, as in one shell.
     f.shell(&["record-ids-cli", "record-ids-copy-cli"], &object_vars());
     let media_id = f.uploaded()[0].clone();
@@ -233,7 +231,7 @@ async fn ids_recorded_as_metadata_by_copying_in_place_are_found_too() {
     // The version copied from is gone: the copy, which names the media, is the key's only
     // version, so nothing serves the file once it is deleted.
     assert_eq!(
-        support::moto::versions(&f.s3, "media", KEY).await,
+        testkit::moto::versions(&f.s3, "media", KEY).await,
         [head.version_id().unwrap()]
     );
 
@@ -246,7 +244,7 @@ async fn ids_recorded_as_metadata_by_copying_in_place_are_found_too() {
 #[ignore = "needs the AWS CLI, jq and moto: run make test"]
 async fn the_python_snippet_records_the_ids_and_keeps_other_tags() {
     let f = fixture("python").await;
-    support::moto::create_bucket(&f.s3, "media", true).await;
+    testkit::moto::create_bucket(&f.s3, "media", true).await;
     f.run(
         root().join(".venv/bin/python").to_str().unwrap(),
         &["-c", &block("record-ids-python")],
@@ -283,9 +281,9 @@ fn the_rust_snippet_is_the_example() {
 #[tokio::test]
 #[ignore = "needs moto: run make test"]
 async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
-    let moto = support::moto::Moto::start();
+    let moto = testkit::moto::Moto::start();
     let s3 = moto.client();
-    support::moto::create_bucket(&s3, "record-ids", true).await;
+    testkit::moto::create_bucket(&s3, "record-ids", true).await;
     let put = |body: &'static [u8]| {
         s3.put_object()
             .bucket("record-ids")
@@ -295,7 +293,7 @@ async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
     };
     let first = put(b"1").await.unwrap().version_id().unwrap().to_owned();
     put(b"2").await.unwrap();
-    support::moto::put_tags(
+    testkit::moto::put_tags(
         &s3,
         "record-ids",
         "in/photo 1.jpg",
@@ -303,7 +301,7 @@ async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
         &[("team", "media"), ("whatsapp-media-id", "stale")],
     )
     .await;
-    let example = support::example_binary("record_ids");
+    let example = testkit::example_binary("record_ids");
     let out = Command::new(&example)
         .args(["record-ids", "in/photo 1.jpg", &first, "fresh1", PHONE])
         .env_clear()
@@ -326,7 +324,7 @@ async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
     );
     let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
     assert_eq!(
-        support::moto::tags(&s3, "record-ids", "in/photo 1.jpg", Some(&first)).await,
+        testkit::moto::tags(&s3, "record-ids", "in/photo 1.jpg", Some(&first)).await,
         [
             pair("team", "media"),
             pair("whatsapp-media-id", "fresh1"),
@@ -334,7 +332,7 @@ async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
         ]
     );
     assert_eq!(
-        support::moto::tags(&s3, "record-ids", "in/photo 1.jpg", None).await,
+        testkit::moto::tags(&s3, "record-ids", "in/photo 1.jpg", None).await,
         [],
         "the newer version was tagged"
     );
@@ -342,7 +340,7 @@ async fn the_rust_snippet_tags_exactly_its_version_and_keeps_other_tags() {
 
 /// A bucket with what a team had: a notification of its own and a lifecycle rule of its own.
 async fn team_bucket(f: &Fixture) {
-    support::moto::create_bucket(&f.s3, "team-media", false).await;
+    testkit::moto::create_bucket(&f.s3, "team-media", false).await;
     f.run(
         "aws",
         &[

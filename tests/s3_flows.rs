@@ -3,11 +3,9 @@
 //! marker, never after a permanent delete), from the key pattern, and the S3 object deleted
 //! only after its media, at exactly the version that was read.
 
-use testkit as support;
-
 use serde_json::json;
-use support::endpoint::Reply;
-use support::{LocalApp, PHONE, PHONE_ARN, REGION};
+use testkit::endpoint::Reply;
+use testkit::{LocalApp, PHONE, PHONE_ARN, REGION};
 
 /// The handler against moto and the local endpoint; the helpers below stage and inspect.
 struct Fixture(LocalApp);
@@ -26,7 +24,7 @@ async fn fixture(env: &[(&str, &str)]) -> Fixture {
 
 impl Fixture {
     async fn bucket(&self, name: &str, versioned: bool) {
-        support::moto::create_bucket(&self.s3, name, versioned).await;
+        testkit::moto::create_bucket(&self.s3, name, versioned).await;
     }
 
     /// Puts an object with the media ids in its metadata; returns its version id.
@@ -49,7 +47,7 @@ impl Fixture {
 
     /// The version ids (not markers) that exist for exactly `key`.
     async fn versions(&self, bucket: &str, key: &str) -> Vec<String> {
-        support::moto::versions(&self.s3, bucket, key).await
+        testkit::moto::versions(&self.s3, bucket, key).await
     }
 
     async fn exists(&self, bucket: &str, key: &str) -> bool {
@@ -67,7 +65,7 @@ impl Fixture {
     }
 }
 
-use support::s3_record;
+use testkit::s3_record;
 
 #[tokio::test]
 #[ignore = "needs moto: run make test"]
@@ -275,7 +273,7 @@ async fn notification_keys_are_decoded_before_s3_is_asked() {
     f.put("media", "in/café photo+1.jpg", Some("unicode1"))
         .await;
     let marker = f.delete("media", "in/café photo+1.jpg").await.unwrap();
-    let sns_wrapped = support::sns_event(
+    let sns_wrapped = testkit::sns_event(
         &json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media",
             "in/caf%C3%A9+photo%2B1.jpg", Some(&marker))]})
         .to_string(),
@@ -381,7 +379,7 @@ async fn sqs_reports_exactly_the_messages_that_failed_or_could_not_be_read() {
     let m_bad = f.delete("media", "bad.jpg").await.unwrap();
     f.endpoint
         .script("badmedia", [Reply::error(400, "ValidationException", "no")]);
-    let message = |id: &str, body: String| support::sqs_message("media-deletions", id, body);
+    let message = |id: &str, body: String| testkit::sqs_message("media-deletions", id, body);
     let notification = |key: &str, marker: &str| {
         json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", key, Some(marker))]}).to_string()
     };
@@ -483,7 +481,7 @@ impl Fixture {
     /// Records the ids as tags on an object that exists, the way users do after
     /// PostWhatsAppMessageMedia returned the media id: PutObjectTagging, no new version.
     async fn tag(&self, bucket: &str, key: &str, version: Option<&str>, media_id: &str) {
-        support::moto::tag_ids(&self.s3, bucket, key, version, media_id, PHONE).await;
+        testkit::moto::tag_ids(&self.s3, bucket, key, version, media_id, PHONE).await;
     }
 }
 
@@ -578,7 +576,7 @@ async fn tag_values_that_are_not_valid_ids_fail_as_invalid_input_and_are_never_s
     f.tag("media", "bad/media.jpg", None, "not a media id")
         .await;
     f.put("media", "bad/phone.jpg", None).await;
-    support::moto::put_tags(
+    testkit::moto::put_tags(
         &f.s3,
         "media",
         "bad/phone.jpg",
@@ -698,13 +696,13 @@ async fn failure_records_redriven_from_the_failure_queue_are_processed() {
                    "deletion-type": "Delete Marker Created"}});
     let again = json!({"Records": [s3_record("ObjectRemoved:DeleteMarkerCreated", "media", "redrive/again.jpg", Some(&markers[2]))]});
     let custom = json!({"bucket": "media", "key": "redrive/custom.jpg"});
-    let message = |id: &str, body: String| support::sqs_message("FailedEventsQueue", id, body);
+    let message = |id: &str, body: String| testkit::sqs_message("FailedEventsQueue", id, body);
     let response = f
         .invoke(json!({"Records": [
-            message("m-s3", support::failure_record(&s3_event)),
-            message("m-eb", support::failure_record(&eventbridge)),
-            message("m-again", support::failure_record(&again)),
-            message("m-custom", support::failure_record(&custom)),
+            message("m-s3", testkit::failure_record(&s3_event)),
+            message("m-eb", testkit::failure_record(&eventbridge)),
+            message("m-again", testkit::failure_record(&again)),
+            message("m-custom", testkit::failure_record(&custom)),
             // What EventBridge's own dead-letter config puts there: the event itself.
             message("m-raw-eb", eventbridge.to_string()),
         ]}))

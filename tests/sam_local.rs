@@ -8,19 +8,17 @@
 //! `make sam-local` runs this (ignored by a plain `cargo test`) after starting Docker,
 //! building the base image and running `sam build`.
 
-use testkit as support;
-
 use std::net::{IpAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::endpoint::LocalEndpoint;
-use support::forward::Forwarder;
-use support::lambda::Invocation;
-use support::moto::Moto;
-use support::samples::{self, KEY_PATTERN};
+use testkit::endpoint::LocalEndpoint;
+use testkit::forward::Forwarder;
+use testkit::lambda::Invocation;
+use testkit::moto::Moto;
+use testkit::samples::{self, KEY_PATTERN};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -89,10 +87,10 @@ fn sam(dir: &Path) -> Command {
         .env("SAM_CLI_TELEMETRY", "0")
         .env("AWS_CONFIG_FILE", &nowhere)
         .env("AWS_SHARED_CREDENTIALS_FILE", &nowhere)
-        .env("AWS_ACCESS_KEY_ID", support::ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", support::SECRET_ACCESS_KEY)
-        .env("AWS_SESSION_TOKEN", support::SESSION_TOKEN)
-        .env("AWS_DEFAULT_REGION", support::REGION)
+        .env("AWS_ACCESS_KEY_ID", testkit::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", testkit::SECRET_ACCESS_KEY)
+        .env("AWS_SESSION_TOKEN", testkit::SESSION_TOKEN)
+        .env("AWS_DEFAULT_REGION", testkit::REGION)
         .stdin(Stdio::null());
     command
 }
@@ -109,7 +107,7 @@ fn local_options(env_json: &Path) -> Vec<String> {
         env_json.display().to_string(),
         "--skip-pull-image".into(),
         "--region".into(),
-        support::REGION.into(),
+        testkit::REGION.into(),
     ]
 }
 
@@ -164,7 +162,7 @@ async fn every_sample_under_sam_local_and_start_lambda_from_boto3() {
 
     let moto = Moto::start();
     let s3 = moto.client();
-    let endpoint = LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO)
+    let endpoint = LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
         .await
         .unwrap();
     let gateway = docker_gateway();
@@ -177,7 +175,7 @@ async fn every_sample_under_sam_local_and_start_lambda_from_boto3() {
             "AWS_ENDPOINT_URL_S3": s3_forwarder.url,
             "AWS_ENDPOINT_URL_SOCIALMESSAGING": api_forwarder.url,
             "MEDIA_KEY_PATTERN": KEY_PATTERN,
-            "DEFAULT_ORIGINATION_PHONE_NUMBER_ID": support::PHONE,
+            "DEFAULT_ORIGINATION_PHONE_NUMBER_ID": testkit::PHONE,
         }})
         .to_string(),
     )
@@ -270,8 +268,8 @@ async fn every_sample_under_sam_local_and_start_lambda_from_boto3() {
             .args(["-c", block])
             .current_dir(root())
             .env_clear()
-            .env("AWS_ACCESS_KEY_ID", support::ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", support::SECRET_ACCESS_KEY)
+            .env("AWS_ACCESS_KEY_ID", testkit::ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", testkit::SECRET_ACCESS_KEY)
             .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
             .output()
             .expect("run python")
@@ -295,5 +293,5 @@ async fn every_sample_under_sam_local_and_start_lambda_from_boto3() {
         endpoint.seen_for("3f9a1c7e5b2d4a6f8c0e1b3d5f7a9c2e").len(),
         2
     );
-    support::assert_no_secrets(&std::fs::read_to_string(&log).unwrap());
+    testkit::assert_no_secrets(&std::fs::read_to_string(&log).unwrap());
 }

@@ -2,8 +2,6 @@
 //! the real cause (a missing region, a bad endpoint URL, no root certificates), never a
 //! setting that was not even set. And settings left empty count as unset.
 
-use testkit as support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -92,9 +90,9 @@ async fn empty_endpoint_variables_count_as_unset() {
 
     use serde_json::json;
 
-    let moto = support::moto::Moto::start();
+    let moto = testkit::moto::Moto::start();
     let s3 = moto.client();
-    support::moto::create_bucket(&s3, "media", true).await;
+    testkit::moto::create_bucket(&s3, "media", true).await;
     s3.put_object()
         .bucket("media")
         .key("a.jpg")
@@ -102,17 +100,17 @@ async fn empty_endpoint_variables_count_as_unset() {
         .send()
         .await
         .unwrap();
-    support::moto::tag_ids(&s3, "media", "a.jpg", None, "emptyvars", support::PHONE).await;
-    let endpoint = support::endpoint::LocalEndpoint::start(
+    testkit::moto::tag_ids(&s3, "media", "a.jpg", None, "emptyvars", testkit::PHONE).await;
+    let endpoint = testkit::endpoint::LocalEndpoint::start(
         0,
-        support::credentials(),
-        support::REGION,
+        testkit::credentials(),
+        testkit::REGION,
         Duration::ZERO,
     )
     .await
     .unwrap();
     let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join("startup-empty-vars-function.log");
-    let function = support::runtime_api::Function::spawn(
+    let function = testkit::runtime_api::Function::spawn(
         Path::new(env!("CARGO_BIN_EXE_whatsapp-media-cleanup")),
         &endpoint.url(),
         &[("AWS_ENDPOINT_URL_S3", ""), ("AWS_ENDPOINT_URL", &moto.url)],

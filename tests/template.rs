@@ -2,10 +2,8 @@
 //! transform of the SAM CLI package) with parameter values, and its conditions evaluated
 //! (`testkit/src/render_template.py`), in both bucket modes, direct and buffered.
 
-use testkit as support;
-
 use serde_json::{json, Value};
-use support::iam::render;
+use testkit::iam::render;
 
 /// The rule's ARN, named from the stack id (render_template.py's) so that its targets'
 /// permissions can name it before it exists.
@@ -569,7 +567,7 @@ fn every_sqs_source_waits_six_function_timeouts() {
             );
         }
     }
-    let refused = support::iam::try_render(&["FunctionTimeout=45"]);
+    let refused = testkit::iam::try_render(&["FunctionTimeout=45"]);
     assert!(refused.is_err_and(|e| e.contains("FunctionTimeout")));
 }
 
@@ -583,7 +581,7 @@ fn every_sqs_source_waits_six_function_timeouts() {
 #[test]
 #[ignore = "needs the SAM CLI: run make test"]
 fn the_sqs_mappings_together_never_exceed_the_reserved_concurrency() {
-    let accepted = |name: &str, n: u64| support::iam::try_render(&[&format!("{name}={n}")]).is_ok();
+    let accepted = |name: &str, n: u64| testkit::iam::try_render(&[&format!("{name}={n}")]).is_ok();
     // Lambda's own bounds on maximum concurrency are 2 and 1000.
     let most_sqs = first(2, 1001, |n| !accepted("SqsMaximumConcurrency", n)) - 1;
     let least_reserved = first(0, 1001, |n| accepted("ReservedConcurrency", n));
@@ -607,7 +605,7 @@ fn the_sqs_mappings_together_never_exceed_the_reserved_concurrency() {
         "the SQS mappings may run {total} instances, over the least reserved concurrency {least_reserved}"
     );
     assert!(
-        support::iam::try_render(&["ReservedConcurrency="]).is_ok(),
+        testkit::iam::try_render(&["ReservedConcurrency="]).is_ok(),
         "no reservation stays possible"
     );
 }
@@ -674,7 +672,7 @@ fn nothing_in_a_queue_expires_unseen() {
     // keeps the first enqueue time.
     let longest_wait = day + 21_600 + retention("FailedEventsDeadLetterQueue");
     let least_days = first(1, 366, |n| {
-        support::iam::try_render(&[&format!("NoncurrentVersionDays={n}")]).is_ok()
+        testkit::iam::try_render(&[&format!("NoncurrentVersionDays={n}")]).is_ok()
     });
     assert!(
         least_days * day >= longest_wait,

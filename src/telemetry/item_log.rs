@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::payload::{ItemResult, S3Object};
+use crate::answer::payload::{ItemResult, S3Object};
 
 /// Logs `result`, which took `latency` from start to end: `info` when it is done, `warn`
 /// with the error when it failed.

@@ -14,7 +14,7 @@ use metrics::{counter, describe_histogram, histogram, Unit};
 use metrics_cloudwatch_embedded::Builder;
 pub use metrics_cloudwatch_embedded::Collector;
 
-use crate::payload::{ItemResult, Outcome, S3Object};
+use crate::answer::payload::{ItemResult, Outcome, S3Object};
 use crate::pipeline::Telemetry;
 
 /// The CloudWatch namespace of every metric.

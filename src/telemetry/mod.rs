@@ -4,7 +4,7 @@
 pub mod item_log;
 pub mod metrics;
 
-use crate::payload::ItemResult;
+use crate::answer::payload::ItemResult;
 use crate::pipeline::{Finished, Telemetry};
 
 /// The payload's result of an item that just ended, logged now with its latency.
@@ -15,8 +15,9 @@ pub fn settle(finished: Finished) -> (ItemResult, Telemetry) {
     (result, telemetry)
 }
 
-/// The results of a run, in order, once all are counted with what was measured of them.
-pub fn count(settled: Vec<(ItemResult, Telemetry)>) -> Vec<ItemResult> {
+/// Records a run's metrics from its results and what was measured of them, and returns
+/// the results, in order.
+pub fn record_metrics(settled: Vec<(ItemResult, Telemetry)>) -> Vec<ItemResult> {
     metrics::record_items(&settled);
     settled.into_iter().map(|(result, _)| result).collect()
 }

@@ -16,7 +16,7 @@ use super::credentials::CachedCredentials;
 use super::rate::RequestRate;
 use super::response::{self, RawResponse};
 use super::signing::{Signer, SERVICE_NAME};
-use super::{DeleteReport, Deleted, MediaApi, MediaError};
+use super::{DeleteReport, MediaApi, MediaError, MediaGone};
 use crate::config::{self, Endpoint, Endpoints, MediaApiSettings};
 use crate::deadline::REPORT_MARGIN;
 use crate::ids::{MediaId, PhoneNumberId};
@@ -194,7 +194,7 @@ impl WhatsAppClient {
         &self,
         request: reqwest::RequestBuilder,
         timeout: Duration,
-    ) -> Result<Deleted, MediaError> {
+    ) -> Result<MediaGone, MediaError> {
         let response = request
             .send()
             .await

@@ -12,25 +12,25 @@ pub mod signing;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-pub use client::{ClientError, WhatsAppClient};
+pub use client::WhatsAppClient;
 pub use error::MediaError;
 
 use crate::ids::{MediaId, PhoneNumberId};
 
 /// What the API did with a media item that it was asked to delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deleted {
-    /// `{"success": true}`: the media is gone now.
-    Deleted,
-    /// `ResourceNotFoundException`: the media was gone already (WhatsApp keeps it 30 days).
-    AlreadyDeleted,
+pub enum MediaGone {
+    /// `{"success": true}`: this request deleted it.
+    Now,
+    /// `ResourceNotFoundException`: it was gone already (WhatsApp keeps media 30 days).
+    Already,
 }
 
 /// The end of one deletion, after any retries.
 #[derive(Debug)]
 pub struct DeleteReport {
     /// The outcome, or the last error if every attempt failed.
-    pub result: Result<Deleted, MediaError>,
+    pub result: Result<MediaGone, MediaError>,
     /// Requests that went on the wire, counting the first. A try that failed before
     /// sending (no credentials, no signature) is not one.
     pub attempts: u32,

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Deleted, MediaError};
+use super::{MediaError, MediaGone};
 
 /// How much of an unexpected body is quoted in an error message.
 const BODY_EXCERPT_CHARS: usize = 200;
@@ -26,7 +26,7 @@ struct SuccessBody {
 /// Maps a response as the contract says: `{"success": true}` is a deletion,
 /// `ResourceNotFoundException` means the media was already gone, a coded error keeps its
 /// code, and anything else is `UnexpectedResponse`.
-pub(crate) fn interpret(response: RawResponse<'_>) -> Result<Deleted, MediaError> {
+pub(crate) fn interpret(response: RawResponse<'_>) -> Result<MediaGone, MediaError> {
     let RawResponse {
         status,
         error_type,
@@ -36,7 +36,7 @@ pub(crate) fn interpret(response: RawResponse<'_>) -> Result<Deleted, MediaError
 
     if (200..300).contains(&status) {
         return match serde_json::from_slice::<SuccessBody>(body) {
-            Ok(SuccessBody { success: true }) => Ok(Deleted::Deleted),
+            Ok(SuccessBody { success: true }) => Ok(MediaGone::Now),
             Ok(SuccessBody { success: false }) => Err(MediaError::UnexpectedResponse {
                 status,
                 message: "the service answered {\"success\": false}: the media was not deleted"
@@ -76,7 +76,7 @@ pub(crate) fn interpret(response: RawResponse<'_>) -> Result<Deleted, MediaError
         // Only the service's own 404 says the media is gone: nothing else may let an S3
         // object be deleted.
         Some(code) if code == "ResourceNotFoundException" && status == 404 => {
-            Ok(Deleted::AlreadyDeleted)
+            Ok(MediaGone::Already)
         }
         Some(code) => Err(MediaError::Service {
             code,
@@ -120,7 +120,7 @@ fn excerpt(body: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn run(status: u16, error_type: Option<&str>, body: &str) -> Result<Deleted, MediaError> {
+    fn run(status: u16, error_type: Option<&str>, body: &str) -> Result<MediaGone, MediaError> {
         interpret(RawResponse {
             status,
             error_type,
@@ -140,13 +140,13 @@ mod tests {
         assert_eq!(odd.error_type(), "ResourceNotFoundException");
         assert_eq!(
             run(404, Some("ResourceNotFoundException"), "{}"),
-            Ok(Deleted::AlreadyDeleted)
+            Ok(MediaGone::Already)
         );
     }
 
     #[test]
     fn success_true_is_a_deletion() {
-        assert_eq!(run(200, None, r#"{"success":true}"#), Ok(Deleted::Deleted));
+        assert_eq!(run(200, None, r#"{"success":true}"#), Ok(MediaGone::Now));
     }
 
     #[test]
@@ -193,7 +193,7 @@ mod tests {
     fn only_resource_not_found_means_already_deleted() {
         assert_eq!(
             run(404, Some("ResourceNotFoundException"), "{}"),
-            Ok(Deleted::AlreadyDeleted)
+            Ok(MediaGone::Already)
         );
         let err = run(404, None, "<html>Not Found</html>").unwrap_err();
         assert_eq!(err.error_type(), "UnexpectedResponse");

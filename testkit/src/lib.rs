@@ -71,7 +71,7 @@ pub fn media_client(
     secret: &str,
 ) -> (
     whatsapp_media_cleanup::config::Config,
-    whatsapp_media_cleanup::whatsapp::WhatsAppClient,
+    whatsapp_media_cleanup::WhatsAppClient,
 ) {
     let mut vars: std::collections::HashMap<String, String> = env
         .iter()
@@ -91,7 +91,7 @@ pub fn media_client(
         None,
         "test",
     );
-    let media = whatsapp_media_cleanup::whatsapp::WhatsAppClient::new(
+    let media = whatsapp_media_cleanup::WhatsAppClient::new(
         config.media_api(REGION).expect("valid test settings"),
         aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
     )
@@ -154,9 +154,9 @@ pub struct LocalApp {
     /// An S3 client for moto, to stage and inspect objects.
     pub s3: aws_sdk_s3::Client,
     pub endpoint: endpoint::LocalEndpoint,
-    pub app: whatsapp_media_cleanup::pipeline::App<
-        whatsapp_media_cleanup::whatsapp::WhatsAppClient,
-        whatsapp_media_cleanup::storage::S3Store,
+    pub app: whatsapp_media_cleanup::App<
+        whatsapp_media_cleanup::WhatsAppClient,
+        whatsapp_media_cleanup::S3Store,
     >,
 }
 
@@ -170,10 +170,10 @@ impl LocalApp {
                 .await
                 .expect("local endpoint");
         let (config, media) = media_client(env, &endpoint.url(), SECRET_ACCESS_KEY);
-        let app = whatsapp_media_cleanup::pipeline::App {
+        let app = whatsapp_media_cleanup::App {
             config,
             media,
-            store: whatsapp_media_cleanup::storage::S3Store::new(s3.clone()),
+            store: whatsapp_media_cleanup::S3Store::new(s3.clone()),
         };
         Self {
             moto,
@@ -202,18 +202,19 @@ impl LocalApp {
     pub async fn invoke(
         &self,
         event: serde_json::Value,
-    ) -> Result<serde_json::Value, whatsapp_media_cleanup::protocol::FunctionError> {
+    ) -> Result<serde_json::Value, whatsapp_media_cleanup::FunctionError> {
         let mut context = lambda_runtime::Context::default();
         let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(30);
         context.deadline = deadline
             .duration_since(std::time::UNIX_EPOCH)
             .expect("after 1970")
             .as_millis() as u64;
-        whatsapp_media_cleanup::handler::handle(
+        let answer = whatsapp_media_cleanup::handle(
             &self.app,
             lambda_runtime::LambdaEvent::new(event, context),
         )
-        .await
+        .await?;
+        Ok(serde_json::to_value(answer).expect("an answer is plain JSON"))
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Rig {
 
 impl Rig {
     /// Under `policy` (the function role's statements), as moto and the fault proxy
-    /// enforce it (`support::iam`), with `extra` settings; the log goes to
+    /// enforce it (`testkit::iam`), with `extra` settings; the log goes to
     /// `<target tmp>/<name>.log`.
     pub async fn start(name: &str, policy: &Policy, extra: &[(&str, &str)]) -> Self {
         let moto = Moto::start();

@@ -2,7 +2,7 @@
 //! except those of an operation told to fail, which get an S3 XML error instead, and a
 //! request told to race, before which another client's upload lands. Once told to
 //! enforce the function's policy, it adds the IAM rules of S3 that moto lacks (see
-//! `support::iam`) to the function's requests, and records the actions they needed.
+//! `testkit::iam`) to the function's requests, and records the actions they needed.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -2,15 +2,13 @@
 //! timings), against the local social-messaging endpoint with a configurable latency
 //! (`BENCH_LATENCY_MS`, default 50). Prints a table of figures and their ratio to the ideal.
 
-use testkit as support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use support::endpoint::LocalEndpoint;
-use support::runtime_api::Function;
+use testkit::endpoint::LocalEndpoint;
+use testkit::runtime_api::Function;
 
 const CONCURRENCY: usize = 16;
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
@@ -18,7 +16,7 @@ const COLD_STARTS: usize = 30;
 const QUOTA: u32 = 100;
 
 fn root() -> &'static Path {
-    support::root()
+    testkit::root()
 }
 
 fn log() -> PathBuf {
@@ -27,7 +25,7 @@ fn log() -> PathBuf {
 
 fn batch(prefix: &str, n: usize) -> Value {
     let deletions: Vec<Value> = (0..n)
-        .map(|i| json!({"mediaId": format!("{prefix}{i}"), "originationPhoneNumberId": support::PHONE}))
+        .map(|i| json!({"mediaId": format!("{prefix}{i}"), "originationPhoneNumberId": testkit::PHONE}))
         .collect();
     json!({ "deletions": deletions })
 }
@@ -42,7 +40,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 async fn endpoint(latency: Duration) -> LocalEndpoint {
-    LocalEndpoint::start(0, support::credentials(), support::REGION, latency)
+    LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, latency)
         .await
         .expect("endpoint")
 }
@@ -51,7 +49,7 @@ async fn endpoint(latency: Duration) -> LocalEndpoint {
 async fn main() {
     // BENCH_BINARY runs another build of the function: make bench runs the deployed
     // profile's (cargo lambda build, for this machine) after the tests' release build.
-    let binary = support::bench_binary("BENCH_BINARY");
+    let binary = testkit::bench_binary("BENCH_BINARY");
     let latency_ms: u64 = std::env::var("BENCH_LATENCY_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -141,10 +139,10 @@ async fn main() {
     // 4. The boto3 baseline: the same 100 deletions in a Python loop.
     let output = Command::new(root().join(".venv/bin/python"))
         .arg(root().join("benchmarks/boto3_baseline.py"))
-        .args(["100", support::PHONE, "boto"])
+        .args(["100", testkit::PHONE, "boto"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(support::function_env(&slow.url(), &[]))
+        .envs(testkit::function_env(&slow.url(), &[]))
         .output()
         .expect("run the boto3 baseline");
     let baseline: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
@@ -196,22 +194,22 @@ async fn main() {
 /// a millisecond, so the wall time is mostly the requests' count.
 async fn s3_costs(binary: &Path, endpoint: &LocalEndpoint) {
     const S3_ITEMS: usize = 100;
-    let moto = support::moto::Moto::start();
+    let moto = testkit::moto::Moto::start();
     let admin = moto.client();
-    let proxy = support::s3_faults::S3Faults::start(&moto.url).await;
-    support::moto::create_bucket(&admin, "media", true).await;
+    let proxy = testkit::s3_faults::S3Faults::start(&moto.url).await;
+    testkit::moto::create_bucket(&admin, "media", true).await;
     let put = |key: String, media: String| {
         let admin = admin.clone();
         async move {
-            let ids = Some((media.as_str(), support::PHONE));
-            let version = support::moto::put(&admin, "media", &key, ids, "x").await;
+            let ids = Some((media.as_str(), testkit::PHONE));
+            let version = testkit::moto::put(&admin, "media", &key, ids, "x").await;
             version.expect("a version id")
         }
     };
     let delete = |key: String| {
         let admin = admin.clone();
         async move {
-            let marker = support::moto::delete(&admin, "media", &key, None).await;
+            let marker = testkit::moto::delete(&admin, "media", &key, None).await;
             marker.expect("a delete marker")
         }
     };
@@ -220,7 +218,7 @@ async fn s3_costs(binary: &Path, endpoint: &LocalEndpoint) {
         // A delete marker that is still the key's current entry: the usual event.
         let key = format!("marker/{i}.jpg");
         put(key.clone(), format!("marker{i}")).await;
-        markers.push(support::s3_record(
+        markers.push(testkit::s3_record(
             "ObjectRemoved:DeleteMarkerCreated",
             "media",
             &key,
@@ -230,8 +228,8 @@ async fn s3_costs(binary: &Path, endpoint: &LocalEndpoint) {
         let key = format!("restored/{i}.jpg");
         let hidden = put(key.clone(), format!("restored{i}")).await;
         let marker = delete(key.clone()).await;
-        support::moto::restore_by_copy(&admin, "media", &key, &hidden).await;
-        restored.push(support::s3_record(
+        testkit::moto::restore_by_copy(&admin, "media", &key, &hidden).await;
+        restored.push(testkit::s3_record(
             "ObjectRemoved:DeleteMarkerCreated",
             "media",
             &key,

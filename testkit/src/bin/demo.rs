@@ -6,35 +6,33 @@
 //! AWS is touched: the endpoints are local and the credentials are the tests' own. And
 //! everything it starts is stopped when it ends.
 
-use testkit as support;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use support::endpoint::LocalEndpoint;
-use support::lambda::{Invocation, LocalLambda};
-use support::moto::Moto;
-use support::samples::{self, KEY_PATTERN};
+use testkit::endpoint::LocalEndpoint;
+use testkit::lambda::{Invocation, LocalLambda};
+use testkit::moto::Moto;
+use testkit::samples::{self, KEY_PATTERN};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = support::root();
+    let root = testkit::root();
     // The function's binary, beside this one in target/<profile>.
-    let binary = support::function_binary();
+    let binary = testkit::function_binary();
     if !binary.exists() {
         return Err(format!("{} is missing: run `make demo`", binary.display()).into());
     }
 
     let endpoint =
-        LocalEndpoint::start(0, support::credentials(), support::REGION, Duration::ZERO).await?;
+        LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO).await?;
     let moto = Moto::start();
     let s3 = moto.client();
-    let env = support::function_env(
+    let env = testkit::function_env(
         &endpoint.url(),
         &[
             ("AWS_ENDPOINT_URL_S3", &moto.url),
             ("MEDIA_KEY_PATTERN", KEY_PATTERN),
-            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", support::PHONE),
+            ("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", testkit::PHONE),
         ],
     );
     let log_dir = root.join("target/demo");
@@ -105,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         shown = seen.len();
         for (bucket, key) in &staged.objects_deleted {
-            let left = support::moto::versions(&s3, bucket, key).await.len();
+            let left = testkit::moto::versions(&s3, bucket, key).await.len();
             println!("S3 s3://{bucket}/{key}: {left} version(s) left");
         }
         println!();

@@ -5,19 +5,17 @@
 //! after the first 5 s), deletions, and what was lost. `FLEET_TIMELINE=1` adds, under each
 //! row, the requests and throttles of each second.
 
-use testkit as support;
-
-use support::fleet::{self, Feed};
+use testkit::fleet::{self, Feed};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // FLEET_BINARY runs another build (say, an earlier commit's) for a before/after table.
-    let binary = support::bench_binary("FLEET_BINARY");
+    let binary = testkit::bench_binary("FLEET_BINARY");
     let objects: usize = std::env::var("FLEET_OBJECTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let log_dir = support::root().join("target/fleet");
+    let log_dir = testkit::root().join("target/fleet");
     println!(
         "fleet: {objects} deletions a run, quota {} requests/s, latency {} ms, template defaults: \
          MaxConcurrency {}, MaxRequestsPerSecond {}, MaxAttempts {}; ReservedConcurrency {} \

@@ -1,23 +1,8 @@
-//! The answers AWS reads back from an invocation, besides the payload: the SQS
-//! partial-batch response and the S3 Batch Operations response (in aws_lambda_events'
-//! types), and the function error that makes Lambda retry an event and then keep it.
+//! The S3 Batch Operations response: one result code and string per task.
 
 use aws_lambda_events::event::s3::batch_job::{S3BatchJobResponse, S3BatchJobResult};
-use aws_lambda_events::event::sqs::SqsBatchResponse;
-use lambda_runtime::Diagnostic;
-use thiserror::Error;
 
-use crate::event::EventError;
-use crate::payload::{AnswerError, ItemResult, Outcome, Payload, S3Object};
-
-/// The SQS partial-batch response: the messages to retry (and, in the end, to dead-letter).
-pub fn sqs_response(failed_message_ids: impl IntoIterator<Item = String>) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for message_id in failed_message_ids {
-        response.add_failure(message_id);
-    }
-    response
-}
+use super::payload::{ItemResult, Outcome, S3Object};
 
 /// The S3 Batch Operations response: one result per task, in the invocation's order. A
 /// task missing from the results is a `PermanentFailure`, never a silent success.
@@ -35,81 +20,6 @@ pub fn batch_response<'a>(
         .map(|(task_id, item)| task_result(task_id, item))
         .collect();
     response
-}
-
-/// An invocation that fails as a whole, so that Lambda's retries and failure destinations
-/// take over. Lambda reports it as `{"errorType", "errorMessage"}`.
-#[derive(Debug, Error)]
-pub enum FunctionError {
-    /// The event has no known shape, or an option of the wrong type.
-    #[error(transparent)]
-    InvalidEvent(#[from] EventError),
-    /// A custom event whose answer might not fit in Lambda's response; refused before any
-    /// work, as an invalid event.
-    #[error(transparent)]
-    AnswerTooLarge(#[from] AnswerError),
-    /// Items of an asynchronous event (S3 notification, EventBridge) failed: Lambda retries
-    /// the event (done items come back `alreadyDeleted`), then sends it to the failure
-    /// destination, from which it can be redriven once the cause is mended. A payload
-    /// would be taken for a success and dropped.
-    #[error("{failed} of {total} items failed ({retryable} may succeed if retried): {details}")]
-    ItemsFailed {
-        /// Items that failed.
-        failed: usize,
-        /// Of those, the ones whose failure a retry may mend.
-        retryable: usize,
-        /// Items in the event.
-        total: usize,
-        /// The failures, briefly.
-        details: String,
-    },
-}
-
-impl From<FunctionError> for Diagnostic {
-    fn from(error: FunctionError) -> Self {
-        let error_type = match &error {
-            FunctionError::InvalidEvent(_) | FunctionError::AnswerTooLarge(_) => "InvalidEvent",
-            FunctionError::ItemsFailed { .. } => "ItemsFailed",
-        };
-        Diagnostic {
-            error_type: error_type.into(),
-            error_message: error.to_string(),
-        }
-    }
-}
-
-/// Fails the invocation of an asynchronous event if any of its items failed, naming the
-/// first ten.
-pub fn fail_on_failed_items(payload: &Payload) -> Result<(), FunctionError> {
-    let failures: Vec<&ItemResult> = payload.results.iter().filter(|r| r.failed()).collect();
-    if failures.is_empty() {
-        return Ok(());
-    }
-    let details = failures
-        .iter()
-        .take(10)
-        .map(|r| {
-            let error = r.error.as_ref().or(r.s3_error.as_ref());
-            let object = r
-                .object
-                .as_ref()
-                .map(|o| format!(" s3://{}/{}", o.bucket, o.key))
-                .unwrap_or_default();
-            format!(
-                "{}{object} media {} ({})",
-                error.map_or("failed", |e| e.error_type.as_str()),
-                r.media_id.as_deref().unwrap_or("?"),
-                error.map_or("", |e| e.message.as_str())
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-    Err(FunctionError::ItemsFailed {
-        failed: failures.len(),
-        retryable: failures.iter().filter(|r| r.retryable()).count(),
-        total: payload.results.len(),
-        details,
-    })
 }
 
 /// A Batch Operations task's result code.
@@ -197,17 +107,6 @@ mod tests {
 
     fn result(outcome: ItemOutcome) -> ItemResult {
         ItemResult::from(outcome)
-    }
-
-    #[test]
-    fn the_sqs_answer_names_each_message_to_retry() {
-        let answer = serde_json::to_value(sqs_response(["m1".to_owned(), "m3".to_owned()]));
-        assert_eq!(
-            answer.unwrap(),
-            json!({"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"}]})
-        );
-        let none = serde_json::to_value(sqs_response(Vec::new())).unwrap();
-        assert_eq!(none, json!({"batchItemFailures": []}));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::model::{
     IdsRequest, InvalidItem, Metadata, ObjectItem, ObjectRef, ObjectSource, StoreError, Target,
     NULL_VERSION,
 };
-use crate::storage::{KeyVersion, ObjectStore};
+use crate::s3::store::{KeyVersion, ObjectStore};
 
 mod current;
 

@@ -7,7 +7,7 @@
 use crate::config::Config;
 use crate::ids::MediaId;
 use crate::model::StoreError;
-use crate::storage::{KeyVersion, ObjectStore};
+use crate::s3::store::{KeyVersion, ObjectStore};
 
 use super::{key_pattern_ids, names_at};
 

@@ -84,7 +84,7 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         version_id: Option<&str>,
         if_match: Option<&str>,
-    ) -> impl Future<Output = Result<Deleted, StoreError>> + Send;
+    ) -> impl Future<Output = Result<ObjectDeletion, StoreError>> + Send;
 }
 
 /// One entry of a key's version listing.
@@ -102,9 +102,9 @@ pub struct KeyVersion {
 
 /// What a DeleteObject did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deleted {
+pub enum ObjectDeletion {
     /// The version (or object) is gone.
-    Deleted,
+    Removed,
     /// The condition failed (412): the object changed since it was read, and is kept.
     Changed,
     /// There was no such object (404).
@@ -256,7 +256,7 @@ impl ObjectStore for S3Store {
         key: &str,
         version_id: Option<&str>,
         if_match: Option<&str>,
-    ) -> Result<Deleted, StoreError> {
+    ) -> Result<ObjectDeletion, StoreError> {
         let result = self
             .client
             .delete_object()
@@ -267,10 +267,14 @@ impl ObjectStore for S3Store {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Deleted::Deleted),
-            Err(e) if if_match.is_some() && status_of(&e) == Some(412) => Ok(Deleted::Changed),
+            Ok(_) => Ok(ObjectDeletion::Removed),
+            Err(e) if if_match.is_some() && status_of(&e) == Some(412) => {
+                Ok(ObjectDeletion::Changed)
+            }
             // With If-Match, S3 answers 404 when there is no object to compare with.
-            Err(e) if if_match.is_some() && status_of(&e) == Some(404) => Ok(Deleted::Absent),
+            Err(e) if if_match.is_some() && status_of(&e) == Some(404) => {
+                Ok(ObjectDeletion::Absent)
+            }
             Err(e) => Err(store_error("DeleteObject", e, version_id)),
         }
     }

@@ -13,8 +13,8 @@ use crate::config::Config;
 use crate::deadline;
 use crate::ids::{MediaId, PhoneNumberId};
 use crate::model::{KeyNow, ObjectRef, ObjectSource, Removal, StoreError, Target, NULL_VERSION};
-use crate::resolve;
-use crate::storage::{Deleted, ObjectStore};
+use crate::s3::resolve;
+use crate::s3::store::{ObjectDeletion, ObjectStore};
 
 /// Deletes the version of `object` that is the object of the target's media, then reads
 /// what the key serves now; each step gives up when S3 would not answer before the
@@ -116,9 +116,9 @@ async fn delete_read<S: ObjectStore>(
         }
     };
     Ok(match deleted {
-        Deleted::Deleted => Removal::Deleted(KeyNow::Empty),
-        Deleted::Absent => Removal::AlreadyAbsent,
-        Deleted::Changed => Removal::Kept(format!(
+        ObjectDeletion::Removed => Removal::Deleted(KeyNow::Empty),
+        ObjectDeletion::Absent => Removal::AlreadyAbsent,
+        ObjectDeletion::Changed => Removal::Kept(format!(
             "the object changed after it was read (its ETag is no longer {}): it was uploaded again, and the new object is not this media's",
             etag.unwrap_or_default()
         )),
