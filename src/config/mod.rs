@@ -6,6 +6,7 @@
 //! misconfigured deployment shows up at its first cold start rather than as odd results.
 
 pub mod endpoint;
+mod setting;
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use thiserror::Error;
 
 use crate::ids::PhoneNumberId;
 pub use endpoint::Endpoint;
+use setting::Env;
 
 /// A setting that could not be used. The message names the variable and the value's problem.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -85,65 +87,41 @@ impl Config {
 
     /// Reads settings through `lookup`, which returns a variable's value if it is set.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        // An empty variable counts as unset, as the AWS SDKs and Lambda's console treat it.
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-
-        let url_override = match get("AWS_ENDPOINT_URL_SOCIALMESSAGING") {
-            Some(url) => Some(check_url("AWS_ENDPOINT_URL_SOCIALMESSAGING", url)?),
-            None => get("AWS_ENDPOINT_URL")
-                .map(|url| check_url("AWS_ENDPOINT_URL", url))
-                .transpose()?,
+        let env = Env(lookup);
+        let url_override = match env.get("AWS_ENDPOINT_URL_SOCIALMESSAGING").url()? {
+            Some(url) => Some(url),
+            None => env.get("AWS_ENDPOINT_URL").url()?,
         };
-        let default_phone_number_id = get("DEFAULT_ORIGINATION_PHONE_NUMBER_ID")
-            .map(|v| {
-                PhoneNumberId::parse(v.trim()).map_err(|e| {
-                    ConfigError::new("DEFAULT_ORIGINATION_PHONE_NUMBER_ID", e.to_string())
-                })
-            })
-            .transpose()?;
-
-        let (media_id_metadata_key, media_id_tag_key) = name_setting(
-            "MEDIA_ID_METADATA_KEY",
-            get("MEDIA_ID_METADATA_KEY"),
-            "whatsapp-media-id",
-        )?;
-        let (phone_number_id_metadata_key, phone_number_id_tag_key) = name_setting(
-            "PHONE_NUMBER_ID_METADATA_KEY",
-            get("PHONE_NUMBER_ID_METADATA_KEY"),
-            "whatsapp-origination-phone-number-id",
-        )?;
-
+        let (media_id_metadata_key, media_id_tag_key) = env
+            .get("MEDIA_ID_METADATA_KEY")
+            .names_or("whatsapp-media-id")?;
+        let (phone_number_id_metadata_key, phone_number_id_tag_key) = env
+            .get("PHONE_NUMBER_ID_METADATA_KEY")
+            .names_or("whatsapp-origination-phone-number-id")?;
         Ok(Self {
             endpoint: EndpointSettings {
                 url_override,
-                use_fips: parse_bool("AWS_USE_FIPS_ENDPOINT", get("AWS_USE_FIPS_ENDPOINT"), false)?,
+                use_fips: env.get("AWS_USE_FIPS_ENDPOINT").bool_or(false)?,
             },
-            default_phone_number_id,
-            dry_run: parse_bool("DRY_RUN", get("DRY_RUN"), false)?,
-            delete_s3_object: parse_bool("DELETE_S3_OBJECT", get("DELETE_S3_OBJECT"), true)?,
+            default_phone_number_id: env
+                .get("DEFAULT_ORIGINATION_PHONE_NUMBER_ID")
+                .phone_number_id()?,
+            dry_run: env.get("DRY_RUN").bool_or(false)?,
+            delete_s3_object: env.get("DELETE_S3_OBJECT").bool_or(true)?,
             media_id_metadata_key,
             phone_number_id_metadata_key,
             media_id_tag_key,
             phone_number_id_tag_key,
-            media_key_pattern: get("MEDIA_KEY_PATTERN")
-                .map(|p| key_pattern(&p))
-                .transpose()?,
-            max_concurrency: parse_number("MAX_CONCURRENCY", get("MAX_CONCURRENCY"), 16, 1..=1000)?
-                as usize,
-            max_requests_per_second: get("MAX_REQUESTS_PER_SECOND")
-                .map(|v| {
-                    parse_number("MAX_REQUESTS_PER_SECOND", Some(v), 0, 1..=10_000)
-                        .map(|n| std::num::NonZeroU32::new(n as u32))
-                })
-                .transpose()?
-                .flatten(),
-            max_attempts: parse_number("MAX_ATTEMPTS", get("MAX_ATTEMPTS"), 3, 1..=10)? as u32,
-            request_timeout: Duration::from_millis(parse_number(
-                "REQUEST_TIMEOUT_MS",
-                get("REQUEST_TIMEOUT_MS"),
-                5000,
-                1..=900_000,
-            )?),
+            media_key_pattern: env.get("MEDIA_KEY_PATTERN").key_pattern()?,
+            max_concurrency: env.get("MAX_CONCURRENCY").number_or(16, 1..=1000)? as usize,
+            max_requests_per_second: env
+                .get("MAX_REQUESTS_PER_SECOND")
+                .number(1..=10_000)?
+                .and_then(|n| std::num::NonZeroU32::new(n as u32)),
+            max_attempts: env.get("MAX_ATTEMPTS").number_or(3, 1..=10)? as u32,
+            request_timeout: Duration::from_millis(
+                env.get("REQUEST_TIMEOUT_MS").number_or(5000, 1..=900_000)?,
+            ),
         })
     }
 }
@@ -275,100 +253,6 @@ pub fn trace_id() -> Option<String> {
     std::env::var_os("AWS_LAMBDA_FUNCTION_NAME")?;
     let trace_id = std::env::var("_X_AMZN_TRACE_ID").ok()?;
     Some(percent_encoding::utf8_percent_encode(&trace_id, percent_encoding::CONTROLS).collect())
-}
-
-fn parse_bool(
-    variable: &'static str,
-    value: Option<String>,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match value.as_deref().map(str::trim) {
-        None => Ok(default),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err(ConfigError::new(
-            variable,
-            format!("expected `true` or `false`, got {v:?}"),
-        )),
-    }
-}
-
-/// A name that serves for metadata and tags: (the metadata name, the tag key). S3 returns
-/// user-metadata names in lower case without `x-amz-meta-` (either form is accepted here),
-/// while tag keys are case-sensitive, so the tag key is the name as written, trimmed and
-/// without the prefix.
-fn name_setting(
-    variable: &'static str,
-    value: Option<String>,
-    default: &str,
-) -> Result<(String, String), ConfigError> {
-    let value = value.unwrap_or_else(|| default.to_owned());
-    let trimmed = value.trim();
-    let name = match trimmed.get(..11) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("x-amz-meta-") => &trimmed[11..],
-        _ => trimmed,
-    };
-    let valid = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
-    if !valid {
-        return Err(ConfigError::new(
-            variable,
-            format!("expected a metadata name of letters, digits, `-`, `_` or `.`, got {value:?}"),
-        ));
-    }
-    Ok((name.to_ascii_lowercase(), name.to_owned()))
-}
-
-fn key_pattern(pattern: &str) -> Result<regex_lite::Regex, ConfigError> {
-    let regex = regex_lite::Regex::new(pattern)
-        .map_err(|e| ConfigError::new("MEDIA_KEY_PATTERN", format!("not a valid regex: {e}")))?;
-    if !regex.capture_names().flatten().any(|n| n == "mediaId") {
-        return Err(ConfigError::new(
-            "MEDIA_KEY_PATTERN",
-            "needs a named group `(?P<mediaId>...)`",
-        ));
-    }
-    Ok(regex)
-}
-
-fn parse_number(
-    variable: &'static str,
-    value: Option<String>,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    let Some(value) = value else {
-        return Ok(default);
-    };
-    let number: u64 = value.trim().parse().map_err(|_| {
-        ConfigError::new(variable, format!("expected a whole number, got {value:?}"))
-    })?;
-    if !range.contains(&number) {
-        return Err(ConfigError::new(
-            variable,
-            format!(
-                "must be between {} and {}, got {number}",
-                range.start(),
-                range.end()
-            ),
-        ));
-    }
-    Ok(number)
-}
-
-fn check_url(variable: &'static str, value: String) -> Result<String, ConfigError> {
-    let value = value.trim().trim_end_matches('/').to_owned();
-    match reqwest::Url::parse(&value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-            Ok(value)
-        }
-        _ => Err(ConfigError::new(
-            variable,
-            format!("expected an http(s) URL such as https://host:port, got {value:?}"),
-        )),
-    }
 }
 
 #[cfg(test)]

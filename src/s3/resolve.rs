@@ -58,19 +58,10 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
     // The other form of an EventBridge key, which nothing read can rule out after a
     // permanent delete, for the key pattern's check below. A marker proves its key.
     let other_form = decoded_key.clone().filter(|_| metadata == Metadata::Gone);
-    // A marker listed under neither form of an EventBridge key: its decoded form too must
-    // be judged, should the marker be gone.
-    let mut unproven_form = None;
-    if let (Metadata::HiddenByMarker, Some(decoded), Some(marker)) =
-        (&metadata, decoded_key, object.version_id.as_deref())
-    {
-        match marker_key(store, &object, decoded, marker).await {
-            Ok(MarkerKey::Delivered) => {}
-            Ok(MarkerKey::Decoded(key)) => object.key = key,
-            Ok(MarkerKey::Neither(decoded)) => unproven_form = Some(decoded),
-            Err(error) => return Resolution::Failed { object, error },
-        }
-    }
+    let unproven_form = match marker_form(store, &mut object, &metadata, decoded_key).await {
+        Ok(unproven_form) => unproven_form,
+        Err(error) => return Resolution::Failed { object, error },
+    };
     let asked_version = object.version_id.clone();
     let (found, current) = match read_names(store, config, &object, &metadata).await {
         Ok(Read::Names { names, current }) => (names, current),
@@ -79,48 +70,9 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         }
         Err(error) => return Resolution::Failed { object, error },
     };
-    let source = match (&metadata, &found) {
-        (Metadata::Current, None) => {
-            return Resolution::Skipped {
-                reason: match &object.version_id {
-                    Some(v) => format!("the object version {v} does not exist"),
-                    None => "the object does not exist".into(),
-                },
-                object,
-            }
-        }
-        (Metadata::Current, Some(found)) => {
-            object.version_id = found.version_id.clone();
-            ObjectSource::Read {
-                version_id: found.version_id.clone(),
-                etag: found.etag.clone(),
-            }
-        }
-        _ => ObjectSource::Key,
-    };
-
-    let (key_media_id, key_phone_number_id) = key_pattern_ids(config, &object.key);
-    let recorded = found.as_ref().and_then(|f| f.media_id(config));
-    let named_by = match recorded {
-        Some(_) => current::NamedBy::Record,
-        None => current::NamedBy::KeyPattern,
-    };
-    let Some(media_id) = recorded.or(key_media_id) else {
-        let reason = no_media_id_reason(config, &metadata, &object, found.is_some());
-        return Resolution::Skipped { object, reason };
-    };
-    let phone_number_id = found
-        .as_ref()
-        .and_then(|f| f.phone_number_id(config))
-        .or(key_phone_number_id);
-    let request = IdsRequest {
-        media_id,
-        phone_number_id,
-        object: Some(object.clone()),
-    };
-    let target = match ids(request, config.default_phone_number_id.as_ref()) {
-        Ok(target) => Target { source, ..target },
-        Err(invalid) => return Resolution::Invalid(invalid),
+    let (target, named_by) = match target(config, &mut object, &metadata, found.as_ref()) {
+        Ok(found) => found,
+        Err(end) => return *end,
     };
     // A request that names no version reads the current one: that is the object the caller
     // asks to go, and nothing else stands for its media.
@@ -136,6 +88,85 @@ pub async fn object<S: ObjectStore>(store: &S, config: &Config, item: ObjectItem
         request: metadata == Metadata::Current,
     };
     guarded(store, config, guard, named_by, target, &object).await
+}
+
+/// Sets `object`'s key to the form of an EventBridge key its delete marker was listed
+/// under. `Ok(Some(decoded))` when the marker is listed under neither form: should the
+/// marker be gone, the decoded form too must be judged.
+async fn marker_form<S: ObjectStore>(
+    store: &S,
+    object: &mut ObjectRef,
+    metadata: &Metadata,
+    decoded_key: Option<String>,
+) -> Result<Option<String>, StoreError> {
+    let (Metadata::HiddenByMarker, Some(decoded), Some(marker)) =
+        (metadata, decoded_key, object.version_id.as_deref())
+    else {
+        return Ok(None);
+    };
+    match marker_key(store, object, decoded, marker).await? {
+        MarkerKey::Delivered => Ok(None),
+        MarkerKey::Decoded(key) => {
+            object.key = key;
+            Ok(None)
+        }
+        MarkerKey::Neither(decoded) => Ok(Some(decoded)),
+    }
+}
+
+/// The deletion that the names read (or the key pattern) ask for, and which of the two
+/// named the media; otherwise the item's end: skipped (no such object, no media id) or
+/// invalid. A request's object takes the version that was read.
+fn target(
+    config: &Config,
+    object: &mut ObjectRef,
+    metadata: &Metadata,
+    found: Option<&Names>,
+) -> Result<(Target, current::NamedBy), Box<Resolution>> {
+    let source = match (metadata, found) {
+        (Metadata::Current, None) => {
+            return Err(Box::new(Resolution::Skipped {
+                reason: match &object.version_id {
+                    Some(v) => format!("the object version {v} does not exist"),
+                    None => "the object does not exist".into(),
+                },
+                object: object.clone(),
+            }))
+        }
+        (Metadata::Current, Some(found)) => {
+            object.version_id = found.version_id.clone();
+            ObjectSource::Read {
+                version_id: found.version_id.clone(),
+                etag: found.etag.clone(),
+            }
+        }
+        _ => ObjectSource::Key,
+    };
+    let (key_media_id, key_phone_number_id) = key_pattern_ids(config, &object.key);
+    let recorded = found.and_then(|f| f.media_id(config));
+    let named_by = match recorded {
+        Some(_) => current::NamedBy::Record,
+        None => current::NamedBy::KeyPattern,
+    };
+    let Some(media_id) = recorded.or(key_media_id) else {
+        let reason = no_media_id_reason(config, metadata, object, found.is_some());
+        return Err(Box::new(Resolution::Skipped {
+            object: object.clone(),
+            reason,
+        }));
+    };
+    let phone_number_id = found
+        .and_then(|f| f.phone_number_id(config))
+        .or(key_phone_number_id);
+    let request = IdsRequest {
+        media_id,
+        phone_number_id,
+        object: Some(object.clone()),
+    };
+    match ids(request, config.default_phone_number_id.as_ref()) {
+        Ok(target) => Ok((Target { source, ..target }, named_by)),
+        Err(invalid) => Err(Box::new(Resolution::Invalid(invalid))),
+    }
 }
 
 /// A request (custom event or Batch task) that gave ids and named an exact version of an

@@ -2,7 +2,6 @@
 //! with jittered exponential backoff, never past the Lambda deadline.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -231,76 +230,15 @@ impl MediaApi for WhatsAppClient {
     ) -> DeleteReport {
         let route = match self.route(phone_number_id) {
             Ok(route) => route,
-            Err(error) => {
-                return DeleteReport {
-                    result: Err(error),
-                    attempts: 0,
-                    latencies: Vec::new(),
-                    throttles: 0,
-                }
-            }
+            Err(error) => return Tally::default().report(Err(error)),
         };
-        let url = Self::media_url(&route, media_id, phone_number_id);
-        let route: &Route = &route;
-        let attempts = AtomicU32::new(0);
-        let throttles = AtomicU32::new(0);
-        let latencies = Mutex::new(Vec::new());
-        let (url, counter, throttle_count, latencies_ref) =
-            (&url, &attempts, &throttles, &latencies);
-        let attempt = move || async move {
-            // Every request waits its turn under MAX_REQUESTS_PER_SECOND, then at the
-            // instance's adaptive rate (shared by all its items, retries included); a turn
-            // that comes too late to finish before the deadline is not waited for. The
-            // adaptive rate is the last gate, so that a cut holds back every request not yet
-            // sent: before, requests queued at the ceiling when a cut came went out anyway,
-            // were throttled, and cut the rate again two or three times in a round trip.
-            let latest_start = deadline
-                .checked_sub(REPORT_MARGIN + MIN_ATTEMPT)
-                .unwrap_or_else(Instant::now);
-            if let Some(rate) = &self.rate {
-                if !rate.wait_until_ready(latest_start).await {
-                    return Err(MediaError::Timeout(
-                        "MAX_REQUESTS_PER_SECOND leaves no turn before the Lambda deadline".into(),
-                    ));
-                }
-            }
-            if !self.adaptive.acquire(latest_start).await {
-                return Err(MediaError::Timeout(
-                    "the adaptive rate, lowered by throttles, leaves no turn before the Lambda deadline"
-                        .into(),
-                ));
-            }
-            let timeout = self
-                .attempt_timeout(Instant::now(), deadline)
-                .ok_or_else(|| {
-                    MediaError::Timeout(
-                        "no time left before the Lambda deadline to start an attempt".into(),
-                    )
-                })?;
-            // Only a request that goes on the wire is an attempt, and only its round trip
-            // is a latency: a credentials or signing failure is neither.
-            let request = self.signed_request(route, url, timeout).await?;
-            counter.fetch_add(1, Ordering::Relaxed);
-            let sent = Instant::now();
-            let result = self.send(request, timeout).await;
-            if let Ok(mut latencies) = latencies_ref.lock() {
-                latencies.push(sent.elapsed());
-            }
-            // Only an answer teaches the rate: a throttle lowers it, anything else lets it
-            // grow. A timeout or a dropped connection says nothing about the quota.
-            match &result {
-                Ok(_) => self.adaptive.on_response(false, sent),
-                Err(e) if e.http_status().is_some() => {
-                    if e.is_throttle() {
-                        throttle_count.fetch_add(1, Ordering::Relaxed);
-                    }
-                    self.adaptive.on_response(e.is_throttle(), sent);
-                }
-                Err(_) => {}
-            }
-            result
+        let call = Call {
+            url: Self::media_url(&route, media_id, phone_number_id),
+            route: &route,
+            deadline,
         };
-        let result = attempt
+        let tally = Mutex::new(Tally::default());
+        let result = (|| self.attempt(&call, &tally))
             .retry(self.backoff)
             .sleep(tokio::time::sleep)
             .when(MediaError::retryable)
@@ -320,12 +258,96 @@ impl MediaApi for WhatsAppClient {
                 );
             })
             .await;
+        tally.into_inner().unwrap_or_default().report(result)
+    }
+}
+
+/// One deletion's request: where it goes, and by when it must be answered.
+struct Call<'a> {
+    route: &'a Route,
+    url: String,
+    deadline: Instant,
+}
+
+/// What the attempts of one deletion measured.
+#[derive(Debug, Default)]
+struct Tally {
+    attempts: u32,
+    throttles: u32,
+    latencies: Vec<Duration>,
+}
+
+impl Tally {
+    fn report(self, result: Result<MediaGone, MediaError>) -> DeleteReport {
         DeleteReport {
             result,
-            attempts: attempts.into_inner(),
-            latencies: latencies.into_inner().unwrap_or_default(),
-            throttles: throttles.into_inner(),
+            attempts: self.attempts,
+            latencies: self.latencies,
+            throttles: self.throttles,
         }
+    }
+}
+
+impl WhatsAppClient {
+    /// One attempt: a turn under both rates, the signed request, and its answer, which the
+    /// adaptive rate learns from.
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        tally: &Mutex<Tally>,
+    ) -> Result<MediaGone, MediaError> {
+        self.wait_turn(call.deadline).await?;
+        let timeout = self
+            .attempt_timeout(Instant::now(), call.deadline)
+            .ok_or_else(|| {
+                MediaError::Timeout(
+                    "no time left before the Lambda deadline to start an attempt".into(),
+                )
+            })?;
+        // Only a request that goes on the wire is an attempt, and only its round trip is a
+        // latency: a credentials or signing failure is neither.
+        let request = self.signed_request(call.route, &call.url, timeout).await?;
+        let sent = Instant::now();
+        let result = self.send(request, timeout).await;
+        // Only an answer teaches the rate: a throttle lowers it, anything else lets it grow.
+        // A timeout or a dropped connection says nothing about the quota.
+        let answered = match &result {
+            Ok(_) => Some(false),
+            Err(e) => e.http_status().map(|_| e.is_throttle()),
+        };
+        if let Some(throttled) = answered {
+            self.adaptive.on_response(throttled, sent);
+        }
+        if let Ok(mut tally) = tally.lock() {
+            tally.attempts += 1;
+            tally.latencies.push(sent.elapsed());
+            tally.throttles += u32::from(answered == Some(true));
+        }
+        result
+    }
+
+    /// Waits for this request's turn under MAX_REQUESTS_PER_SECOND, then at the instance's
+    /// adaptive rate (shared by all its items, retries included). A turn that comes too late
+    /// to finish before the deadline is not waited for. The adaptive rate is the last gate,
+    /// so that a cut holds back every request not yet sent.
+    async fn wait_turn(&self, deadline: Instant) -> Result<(), MediaError> {
+        let latest_start = deadline
+            .checked_sub(REPORT_MARGIN + MIN_ATTEMPT)
+            .unwrap_or_else(Instant::now);
+        if let Some(rate) = &self.rate {
+            if !rate.wait_until_ready(latest_start).await {
+                return Err(MediaError::Timeout(
+                    "MAX_REQUESTS_PER_SECOND leaves no turn before the Lambda deadline".into(),
+                ));
+            }
+        }
+        if !self.adaptive.acquire(latest_start).await {
+            return Err(MediaError::Timeout(
+                "the adaptive rate, lowered by throttles, leaves no turn before the Lambda deadline"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 }
 
