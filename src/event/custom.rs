@@ -82,6 +82,31 @@ fn item(value: &Value) -> WorkItem {
     }
 }
 
+/// The object a custom item names, if it names both its bucket and its key.
+fn object(
+    bucket: Option<String>,
+    key: Option<String>,
+    version_id: Option<String>,
+    problems: &mut Vec<String>,
+) -> Option<ObjectRef> {
+    match (bucket, key) {
+        (Some(bucket), Some(key)) => Some(ObjectRef {
+            bucket,
+            key,
+            version_id,
+        }),
+        (None, None) => None,
+        (Some(_), None) => {
+            problems.push("\"bucket\" is given without \"key\"".into());
+            None
+        }
+        (None, Some(_)) => {
+            problems.push("\"key\" is given without \"bucket\"".into());
+            None
+        }
+    }
+}
+
 fn item_from_map(map: &Map<String, Value>) -> WorkItem {
     let mut problems = Vec::new();
     let mut string_field = |field: &str| match map.get(field) {
@@ -99,22 +124,7 @@ fn item_from_map(map: &Map<String, Value>) -> WorkItem {
     // An empty version id counts as none, as in every other source: S3 would refuse it.
     let version_id = version_id.filter(|v| !v.is_empty());
 
-    let object = match (bucket, key) {
-        (Some(bucket), Some(key)) => Some(ObjectRef {
-            bucket,
-            key,
-            version_id,
-        }),
-        (None, None) => None,
-        (Some(_), None) => {
-            problems.push("\"bucket\" is given without \"key\"".into());
-            None
-        }
-        (None, Some(_)) => {
-            problems.push("\"key\" is given without \"bucket\"".into());
-            None
-        }
-    };
+    let object = object(bucket, key, version_id, &mut problems);
     match (media_id, object) {
         (Some(media_id), object) if problems.is_empty() => WorkItem::Ids(IdsRequest {
             media_id,

@@ -360,6 +360,32 @@ impl S3Store {
     }
 }
 
+/// A 400 to a request that names `version`. A listing starts at a delete marker that was
+/// listed a moment ago: it went since (S3 answers 400 to a marker that names no version),
+/// and a retry lists afresh. HeadObject's answer has no body, so its code is unknown: a
+/// version id S3 could not have given, or (a 400 of another kind) an object S3 will not
+/// read so.
+fn refused_version(operation: &'static str, code: Option<&str>, version: &str) -> StoreError {
+    let listing = operation == "ListObjectVersions";
+    let message = if listing {
+        format!(
+            "S3 refused a listing from the version {version:?} (400 {}): it was removed since it was listed; a retry lists the key afresh",
+            code.unwrap_or("InvalidArgument")
+        )
+    } else {
+        format!(
+            "S3 refused the request for the version id {version:?} (400 {}): most likely not a version id S3 gives (a HEAD's answer does not say why); nothing was read of the object",
+            code.unwrap_or("Bad Request")
+        )
+    };
+    StoreError {
+        operation,
+        status: Some(400),
+        message,
+        retryable: listing,
+    }
+}
+
 fn status_of<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())
 }
@@ -384,28 +410,7 @@ where
 {
     let status = status_of(&error);
     if let (Some(400), Some(version)) = (status, version_id) {
-        // A listing starts at a delete marker that was listed a moment ago: it went since
-        // (S3 answers 400 to a marker that names no version), and a retry lists afresh.
-        // HeadObject's answer has no body, so its code is unknown: a version id S3 could
-        // not have given, or (a 400 of another kind) an object S3 will not read so.
-        let listing = operation == "ListObjectVersions";
-        let message = if listing {
-            format!(
-                "S3 refused a listing from the version {version:?} (400 {}): it was removed since it was listed; a retry lists the key afresh",
-                error.code().unwrap_or("InvalidArgument")
-            )
-        } else {
-            format!(
-                "S3 refused the request for the version id {version:?} (400 {}): most likely not a version id S3 gives (a HEAD's answer does not say why); nothing was read of the object",
-                error.code().unwrap_or("Bad Request")
-            )
-        };
-        return StoreError {
-            operation,
-            status,
-            message,
-            retryable: listing,
-        };
+        return refused_version(operation, error.code(), version);
     }
     let code = error.code().unwrap_or_default().to_owned();
     let retryable = match &error {

@@ -35,20 +35,7 @@ pub(crate) fn interpret(response: RawResponse<'_>) -> Result<MediaGone, MediaErr
     } = response;
 
     if (200..300).contains(&status) {
-        return match serde_json::from_slice::<SuccessBody>(body) {
-            Ok(SuccessBody { success: true }) => Ok(MediaGone::Now),
-            Ok(SuccessBody { success: false }) => Err(MediaError::UnexpectedResponse {
-                status,
-                message: "the service answered {\"success\": false}: the media was not deleted"
-                    .into(),
-                request_id,
-            }),
-            Err(e) => Err(MediaError::UnexpectedResponse {
-                status,
-                message: format!("unreadable response body ({e}): {}", excerpt(body)),
-                request_id,
-            }),
-        };
+        return success(status, body, request_id);
     }
 
     // A redirect is never followed, and no code it carries makes it an answer.
@@ -87,6 +74,23 @@ pub(crate) fn interpret(response: RawResponse<'_>) -> Result<MediaGone, MediaErr
         None => Err(MediaError::UnexpectedResponse {
             status,
             message: format!("HTTP {status} with no error code: {}", excerpt(body)),
+            request_id,
+        }),
+    }
+}
+
+/// A 2xx answer: a deletion only when its body is `{"success": true}`.
+fn success(status: u16, body: &[u8], request_id: Option<String>) -> Result<MediaGone, MediaError> {
+    match serde_json::from_slice::<SuccessBody>(body) {
+        Ok(SuccessBody { success: true }) => Ok(MediaGone::Now),
+        Ok(SuccessBody { success: false }) => Err(MediaError::UnexpectedResponse {
+            status,
+            message: "the service answered {\"success\": false}: the media was not deleted".into(),
+            request_id,
+        }),
+        Err(e) => Err(MediaError::UnexpectedResponse {
+            status,
+            message: format!("unreadable response body ({e}): {}", excerpt(body)),
             request_id,
         }),
     }
