@@ -1,11 +1,9 @@
 //! whatsapp-media-cleanup: deletes WhatsApp media uploaded through AWS End User Messaging
 //! Social, and the S3 object it came from.
 //!
-//! The data flows one way (ARCHITECTURE.md): `event` reads the invocation's work items;
-//! `pipeline` runs each through `s3::resolve` (its validated ids), `whatsapp` (the signed
-//! DELETE) and `s3::removal` (exactly the media's S3 object); `answer` answers in the
-//! source's protocol, and `telemetry` logs and counts. [`handle`] does those steps for
-//! one invocation.
+//! [`handle`] answers one invocation: it reads the event's work items, runs each through
+//! its stages (the ids, the signed DELETE, exactly the media's S3 object), and answers in
+//! the protocol of the event's source. ARCHITECTURE.md maps the modules.
 
 mod answer;
 pub mod config;

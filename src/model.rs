@@ -1,4 +1,4 @@
-//! The ground floor: the words that several stages share. An event becomes [`WorkItem`]s,
+//! The shared types: the words that several stages use. An event becomes [`WorkItem`]s,
 //! an object item is resolved to a [`Target`], the object of a target is removed
 //! ([`Removal`]), and an S3 call may fail ([`StoreError`]). This module imports nothing of
 //! the crate's but [`crate::ids`], which imports nothing.
@@ -16,7 +16,6 @@ pub const NULL_VERSION: &str = "null";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
-    /// The bucket name.
     pub bucket: String,
     /// The object key, decoded.
     pub key: String,

@@ -39,7 +39,6 @@ pub enum ItemOutcome {
     Skipped {
         /// The object it named, if any.
         object: Option<ObjectRef>,
-        /// Why.
         reason: String,
     },
     /// Its ids were found and valid, but a current version of its key stands for the
@@ -47,23 +46,17 @@ pub enum ItemOutcome {
     HeldBack {
         /// The deletion that was not made.
         target: Target,
-        /// Why.
         reason: String,
     },
     /// Its object's ids could not be read.
     LookupFailed {
-        /// The object.
         object: ObjectRef,
-        /// The S3 failure.
         error: StoreError,
     },
     /// Its ids were found and valid: what became of its media, then of its object.
     Resolved {
-        /// The deletion.
         target: Target,
-        /// The media.
         media: MediaStep,
-        /// The S3 object.
         object: ObjectStep,
     },
 }

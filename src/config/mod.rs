@@ -202,7 +202,6 @@ pub struct Endpoints {
     settings: EndpointSettings,
     /// The function's own Region.
     pub home_region: String,
-    /// Its endpoint.
     pub home: Endpoint,
 }
 

@@ -25,7 +25,6 @@ pub struct BatchJob {
 pub struct Task {
     /// Echoed in the task's result.
     pub task_id: String,
-    /// Its work.
     pub item: WorkItem,
 }
 

@@ -20,27 +20,19 @@ pub enum Resolution {
     /// Ids found and valid.
     Target(Target),
     /// Nothing to delete, and why.
-    Skipped {
-        /// The object.
-        object: ObjectRef,
-        /// Why.
-        reason: String,
-    },
+    Skipped { object: ObjectRef, reason: String },
     /// Ids found and valid, but a current version of the key stands for the media: it
     /// stays, and this says why.
     HeldBack {
         /// The deletion that is not made.
         target: Box<Target>,
-        /// Why.
         reason: String,
     },
     /// Ids found but not valid.
     Invalid(Box<InvalidItem>),
     /// S3 could not be read.
     Failed {
-        /// The object.
         object: ObjectRef,
-        /// The S3 failure.
         error: StoreError,
     },
 }
@@ -266,7 +258,6 @@ fn key_pattern_ids(config: &Config, key: &str) -> (Option<String>, Option<String
 pub(crate) struct Names {
     /// The version that was read.
     version_id: Option<String>,
-    /// Its ETag.
     etag: Option<String>,
     /// Metadata, names in lower case (S3 keeps them so).
     metadata: HashMap<String, String>,

@@ -11,7 +11,6 @@ pub enum MediaError {
     Service {
         /// The error code as received, e.g. `ThrottledRequestException`.
         code: String,
-        /// The HTTP status.
         status: u16,
         /// The service's message.
         message: String,
@@ -22,7 +21,6 @@ pub enum MediaError {
     /// unreadable body, or an error status with no code (a proxy or a wrong endpoint).
     #[error("unexpected response (HTTP {status}): {message}")]
     UnexpectedResponse {
-        /// The HTTP status.
         status: u16,
         /// What was unexpected about it.
         message: String,

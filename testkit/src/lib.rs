@@ -1,6 +1,5 @@
-//! The test harness of whatsapp-media-cleanup (README.md beside this crate): the local
-//! social-messaging endpoint and its SigV4 verifier, moto, the S3 fault proxy, the Runtime
-//! API emulators, the IAM rules, the fleet simulator, and the samples' staging.
+//! The test harness of whatsapp-media-cleanup: the real parts the integration tests run
+//! the function against. ARCHITECTURE.md maps its modules.
 
 pub mod empty_s3;
 pub mod endpoint;
