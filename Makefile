@@ -1,7 +1,9 @@
 # Two commands on a fresh machine with Rust and Python 3:
 #   make demo   run the function locally on the sample events (nothing in AWS)
-#   make invoke EVENT=events/<file>.json   the same for one event
 #   make test   every check and test, as CI runs it
+# And, day to day:
+#   make check  fmt, clippy, cargo-deny and the tests that need nothing outside cargo
+#   make invoke EVENT=events/<file>.json   one event, locally
 #   make bench  speed, memory, init and size figures, and the fleet table (benchmarks/README.md)
 #   make fuzz   the property tests over event parsing and ids, with many more cases
 # Each installs what it needs into .venv (cargo-lambda, moto, cfn-lint, aws-sam-cli), and
@@ -16,10 +18,8 @@ export SAM_CLI_TELEMETRY := 0
 
 # The artifact users deploy, run under qemu by tests/arm64.rs.
 ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
-# apt-get needs root; elsewhere use sudo.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test demo invoke bench fuzz lint deny-report tools arm64 arm64-tools readme-tools sam-local clean
+.PHONY: test check demo invoke bench fuzz lint rust-lint deny-report tools system-packages arm64 arm64-tools sam-local clean
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -33,14 +33,6 @@ CARGO_DENY := .tools/bin/cargo-deny
 $(CARGO_DENY):
 	cargo install cargo-deny --version 0.20.2 --locked --root .tools
 
-# The template is linted and scanned in each of its variants: both bucket modes (a bucket
-# is created, or ExistingBucketName is set: an EventBridge rule on a bucket the team already
-# has), each with UseSqsBuffer false and true. The copies set those parameters' defaults.
-VARIANT_TEMPLATES := template.yaml target/template-existing-bucket.yaml \
-	target/template-sqs-buffer.yaml target/template-existing-bucket-sqs-buffer.yaml
-EXISTING := sed '/^  ExistingBucketName:/,/Default:/ s/Default: ""/Default: team-media-bucket/'
-BUFFERED := sed '/^  UseSqsBuffer:/,/Default:/ s/Default: "false"/Default: "true"/'
-
 # checkov pins boto3 to a version that aws-sam-cli's own pin excludes, so it has a
 # virtualenv of its own, from requirements-scan.txt.
 SCAN_VENV := .venv-scan
@@ -52,52 +44,48 @@ $(SCAN_TOOLS): requirements-scan.txt
 
 # Everything is built in the release profile, once: the unit, integration and
 # end-to-end tests all run against the same optimised build that users deploy.
-lint: $(TOOLS) $(CARGO_DENY) $(SCAN_TOOLS)
+rust-lint: $(CARGO_DENY)
 	cargo fmt --check
 	cargo clippy --release --locked --workspace --all-targets -- -D warnings
 	$(CARGO_DENY) --log-level error check licenses bans sources
-	mkdir -p target
-	$(EXISTING) template.yaml > target/template-existing-bucket.yaml
-	$(BUFFERED) template.yaml > target/template-sqs-buffer.yaml
-	$(BUFFERED) target/template-existing-bucket.yaml > target/template-existing-bucket-sqs-buffer.yaml
-	grep -q 'Default: team-media-bucket' target/template-existing-bucket-sqs-buffer.yaml
-	test "$$(grep -c 'Default: "true"' target/template-sqs-buffer.yaml)" -gt "$$(grep -c 'Default: "true"' template.yaml)"
-	for t in $(VARIANT_TEMPLATES); do \
-		$(VENV)/bin/cfn-lint $$t \
-		&& $(VENV)/bin/sam validate --lint --template $$t --region us-east-1 \
-		&& $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f $$t \
-		|| exit 1; \
-	done
+
+# The everyday loop: a plain cargo test runs what needs nothing outside cargo (the tests
+# that need moto, cargo-lambda, SAM or qemu are #[ignore = "needs ..."]).
+check: rust-lint
+	cargo test --release --locked --workspace
+
+# The template in each of the shapes it deploys in (scripts/lint_templates.py), through
+# cfn-lint, sam validate and checkov.
+lint: rust-lint $(TOOLS) $(SCAN_TOOLS)
+	$(VENV)/bin/python scripts/lint_templates.py
 
 # make test shows cargo-deny's errors only; this prints its whole report, the duplicate
 # crate versions (warnings, allowed by deny.toml) included.
 deny-report: $(CARGO_DENY)
 	$(CARGO_DENY) check licenses bans sources
 
+# The Debian packages the whole suite needs, each installed only when missing (apt-get
+# needs root; elsewhere sudo): jq (the docs' commands run as users would), qemu-user and
+# the arm64 C library (the arm64 build runs under qemu), docker.io and qemu-user-static
+# (SAM local, whose arm64 image runs under binfmt_misc).
+system-packages:
+	scripts/system-packages.sh
+
 # The arm64 cross build needs the Rust target, and zig, which cargo-lambda finds as the
-# ziglang module of the virtualenv's python (so .venv/bin goes first on PATH). Running the
-# result needs qemu-user and the arm64 C library.
+# ziglang module of the virtualenv's python (so .venv/bin goes first on PATH).
 arm64-tools:
 	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
 		|| rustup target add aarch64-unknown-linux-gnu
-	command -v qemu-aarch64 >/dev/null && test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 \
-		|| ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq qemu-user libc6-arm64-cross)
-
-# tests/readme.rs runs the README's commands, which use jq as users would.
-readme-tools:
-	command -v jq >/dev/null \
-		|| ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq jq)
 
 arm64: $(TOOLS) arm64-tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked
 
-# A plain `cargo test` runs what needs nothing outside cargo; the tests that need moto,
-# cargo-lambda, the SAM CLI or qemu are #[ignore = "needs ..."], and run here. SAM local
-# and the log check are left for their own steps below, in that order.
+# Every test: the ignored ones too, which need moto, cargo-lambda, the SAM CLI or qemu.
+# SAM local and the log check are left for their own steps below, in that order.
 LATER_TESTS := --skip every_sample_under_sam_local_and_start_lambda_from_boto3 \
 	--skip no_log_of_the_suite_carries_a_credential
 
-test: lint arm64 readme-tools
+test: lint system-packages arm64
 	cargo test --release --locked -- --include-ignored $(LATER_TESTS)
 	$(MAKE) --no-print-directory sam-local
 	@# The testkit's tools run nowhere else: make demo, once, on every sample.
@@ -108,8 +96,8 @@ test: lint arm64 readme-tools
 # SAM local, as users first run it (tests/sam_local.rs): Docker, the base image SAM
 # expects (built here: no registry can be reached), `sam build`, then every sample through
 # `sam local invoke`, and boto3 against `sam local start-lambda`. Needs root or sudo
-# (apt-get, dockerd, binfmt_misc). dockerd is stopped afterwards if this started it.
-sam-local: $(TOOLS) arm64-tools
+# (dockerd, binfmt_misc). dockerd is stopped afterwards if this started it.
+sam-local: $(TOOLS) system-packages arm64-tools
 	tests/sam/docker-up.sh
 	status=0; \
 	tests/sam/base-image.sh \
@@ -134,7 +122,7 @@ invoke: $(TOOLS)
 # The bench runs twice: on the tests' release build, then on the deployed build's profile
 # (Cargo.toml's workspace.metadata.lambda.build) built for this machine, which it can time.
 DEPLOYED_HOST := target/lambda-host
-bench: $(TOOLS) arm64-tools
+bench: $(TOOLS) system-packages arm64-tools
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked --output-format zip
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --locked --lambda-dir $(DEPLOYED_HOST)
 	cargo build --release --locked --workspace --bins --examples

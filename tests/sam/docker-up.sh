@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Makes Docker ready for `sam local` on this machine: installs Debian's docker.io when there
-# is no dockerd, starts dockerd when none answers (recording that this script started it,
-# so that docker-down.sh stops it and nothing else), and lets arm64 images run: binfmt_misc
-# mounted and qemu-aarch64-static registered with the F flag, so that it works inside
-# containers. Needs root (or sudo) for all of this.
+# Makes Docker ready for `sam local` on this machine, once make system-packages has installed
+# docker.io and qemu-user-static: starts dockerd when none answers (recording that this
+# script started it, so that docker-down.sh stops it and nothing else), and lets arm64
+# images run: binfmt_misc mounted and qemu-aarch64-static registered with the F flag, so
+# that it works inside containers. Needs root (or sudo) for all of this.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 STATE=target/sam-local
@@ -11,15 +11,9 @@ mkdir -p "$STATE"
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
 missing() { echo "sam-local: $*" >&2; exit 1; }
-install() {
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
-}
 
-command -v dockerd >/dev/null || install docker.io
-command -v dockerd >/dev/null || missing "dockerd is missing and docker.io could not be installed"
-command -v qemu-aarch64-static >/dev/null || install qemu-user-static
-command -v qemu-aarch64-static >/dev/null || missing "qemu-aarch64-static is missing and qemu-user-static could not be installed"
+command -v dockerd >/dev/null || [ -x /usr/sbin/dockerd ] || missing "dockerd is missing: run make system-packages"
+command -v qemu-aarch64-static >/dev/null || missing "qemu-aarch64-static is missing: run make system-packages"
 
 if ! docker info >/dev/null 2>&1; then
     $SUDO dockerd >"$STATE/dockerd.log" 2>&1 &
