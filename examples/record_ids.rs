@@ -1,5 +1,5 @@
 //! Recording the media ids on an S3 object after PostWhatsAppMessageMedia returned them,
-//! exactly as the README shows it in Rust (`tests/readme.rs` checks that the two match, and
+//! exactly as docs/deploying.md shows it in Rust (`tests/docs.rs` checks that the two match, and
 //! runs this program against moto's S3 server).
 //!
 //! ```text
@@ -9,7 +9,7 @@
 //! It takes the Region, credentials and endpoint from the environment, as every AWS SDK
 //! does.
 
-// README: begin
+// docs: begin
 use aws_sdk_s3::types::{Tag, Tagging};
 
 /// Records the ids as tags on exactly `version_id` of the object, keeping its other tags:
@@ -51,7 +51,7 @@ pub async fn record_ids(
         .await?;
     Ok(())
 }
-// README: end
+// docs: end
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

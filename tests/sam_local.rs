@@ -258,11 +258,8 @@ async fn every_sample_under_sam_local_and_start_lambda_from_boto3() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let marker = "<!-- readme-test: sam-start-lambda-python -->";
-    let block = &readme[readme.find(marker).expect("the README's boto3 block")..];
-    let block = &block[block.find("```python\n").unwrap() + "```python\n".len()..];
-    let block = &block[..block.find("```").unwrap()];
+    let block = testkit::docs::block("sam-start-lambda-python");
+    let block = block.as_str();
     let output = tokio::task::block_in_place(|| {
         Command::new(root().join(".venv/bin/python"))
             .args(["-c", block])

@@ -639,7 +639,7 @@ fn nothing_in_a_queue_expires_unseen() {
         // AWS advises at least 5; throttled batches count as receives too, so 10.
         assert_eq!(
             number(&queue(source)["RedrivePolicy"]["maxReceiveCount"]),
-            10
+            u64::from(testkit::fleet::MAX_RECEIVES)
         );
     }
     for (alarm, name, dead_letter) in [

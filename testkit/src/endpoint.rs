@@ -6,8 +6,18 @@
 //! service, and answers DeleteWhatsAppMessageMedia: `{"success": true}` the first time a
 //! media id is deleted, `ResourceNotFoundException` after that. Tests can script other
 //! replies per media id and read back every request it saw. It also answers
-//! PostWhatsAppMessageMedia (an upload from S3) with a new media id, so that the README's
+//! PostWhatsAppMessageMedia (an upload from S3) with a new media id, so that the documented
 //! upload-then-record-the-ids steps run against it as written.
+//!
+//! The parameters' constraints and errors are the API reference's
+//! (https://docs.aws.amazon.com/social-messaging/latest/APIReference/API_DeleteWhatsAppMessageMedia.html,
+//! and API_PostWhatsAppMessageMedia.html beside it), but for the phone number id's length:
+//! 115, the service's current model, where the page says 100 (docs/contract.md, section
+//! 2). Errors travel as restJson1 says, in `x-amzn-ErrorType`
+//! (https://smithy.io/2.0/aws/protocols/aws-restjson1-protocol.html). The default quota is
+//! 100 requests a second (https://docs.aws.amazon.com/social-messaging/latest/userguide/quotas.html).
+//! The answer to an unknown route (404 `UnknownOperationException`) is observed, not
+//! documented.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;

@@ -7,7 +7,7 @@
 //!   then the event is lost to the failure queue.
 //! - SQS: batches of up to 10 messages to whichever instance is free. A message in
 //!   `batchItemFailures` comes back after a (short) visibility timeout, and is
-//!   dead-lettered on its fifth receive.
+//!   dead-lettered on its tenth receive, as the template's redrive policy says.
 //!
 //! Each instance runs with the template's default settings, read from `template.yaml`.
 //! The deletions are permanent deletes whose ids come from the key pattern, so that only
@@ -23,17 +23,21 @@ use serde_json::{json, Value};
 use super::endpoint::LocalEndpoint;
 use super::runtime_api::{Answer, Function};
 
-/// The quota the endpoint enforces, requests a second, as the service's default.
+/// The quota the endpoint enforces, requests a second, as the service's default
+/// (https://docs.aws.amazon.com/social-messaging/latest/userguide/quotas.html).
 pub const QUOTA: f64 = 100.0;
 /// The endpoint's round trip.
 pub const LATENCY: Duration = Duration::from_millis(50);
-/// Lambda's asynchronous retries are 1 and 2 minutes apart; here, seconds.
+/// Lambda's asynchronous retries are 1 and 2 minutes apart; here, seconds
+/// (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
 const ASYNC_RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
-/// The SQS visibility timeout after a failure, shortened likewise.
+/// The SQS visibility timeout after a failure, shortened likewise: a message that failed
+/// comes back once it runs out
+/// (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
 const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
-/// A message is dead-lettered on this receive if it fails again (the template's
-/// maxReceiveCount).
-const MAX_RECEIVES: u32 = 5;
+/// A message is dead-lettered on this receive if it fails again: the template's
+/// maxReceiveCount (tests/template.rs holds the template to it).
+pub const MAX_RECEIVES: u32 = 10;
 const SQS_BATCH: usize = 10;
 /// The steady state begins this long after the start.
 pub const WARM_UP: Duration = Duration::from_secs(5);

@@ -6,9 +6,10 @@
 //! - moto's own IAM authorizer (`Moto::enforce`): every request must be signed by a key
 //!   moto issued, and is allowed only if a statement grants moto's one action for it
 //!   (`moto_action`) on the resource;
-//! - the fault proxy (`S3Faults::enforce`), for AWS's documented rules that moto lacks:
-//!   a request naming a version needs the plain action as well as the version one
-//!   (HeadObject `s3:GetObject` and `s3:GetObjectVersion`, GetObjectTagging
+//! - the fault proxy (`S3Faults::enforce`), for AWS's documented rules that moto lacks
+//!   (`s3_actions` cites each operation's page): a request naming a version needs the
+//!   plain action as well as the version one (HeadObject `s3:GetObject` and
+//!   `s3:GetObjectVersion`, GetObjectTagging
 //!   `s3:GetObjectTagging` and `s3:GetObjectVersionTagging`, DeleteObject `s3:DeleteObject`
 //!   and `s3:DeleteObjectVersion`), a delete with `If-Match: <ETag>` needs `s3:GetObject`
 //!   too, and HeadObject or GetObject of a missing key answers 404 only to a caller with
@@ -101,7 +102,10 @@ pub fn try_render(params: &[&str]) -> Result<Value, String> {
 }
 
 /// Every statement the deployed template attaches to the function's role: the role's
-/// inline policies, and the `AWS::IAM::Policy` resources naming the role.
+/// inline policies, and the `AWS::IAM::Policy` resources naming the role
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iam-policy.html).
+/// The template has no `AWS::IAM::RolePolicy` or `AWS::IAM::ManagedPolicy`, which this
+/// does not read.
 fn role_statements(template: &Value) -> Vec<Value> {
     let resources = template["Resources"].as_object().expect("Resources");
     let role = &resources["CleanupFunctionRole"]["Properties"];
@@ -173,7 +177,11 @@ pub fn function_policy(variant: Variant) -> Policy {
 }
 
 /// IAM statements, evaluated as AWS does for one identity policy: an explicit Deny wins,
-/// else any Allow, else the request is denied.
+/// else any Allow, else the request is denied
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_AccessPolicyLanguage_Interplay.html).
+/// Actions match in any case, resources as written
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html,
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub statements: Vec<Value>,
@@ -281,7 +289,8 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
-/// IAM's wildcards: `*` any run of characters, `?` any one.
+/// IAM's wildcards: `*` any run of characters, `?` any one
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
 fn wildcard(pattern: &str, value: &str) -> bool {
     let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
     let (mut pi, mut vi, mut star, mut mark) = (0, 0, None, 0);
@@ -333,6 +342,21 @@ pub fn s3_actions(
         };
         (vec![action], format!("arn:aws:s3:::{bucket}"))
     } else {
+        // Each operation's page documents its actions:
+        // - GetObjectTagging, and GetObjectVersionTagging for a version:
+        //   https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html
+        // - HeadObject: s3:GetObject, and "the relevant read object (or version)
+        //   permission": https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html.
+        //   A GET of a version is held to the same pair, stricter than AWS, whose GetObject
+        //   page asks only s3:GetObjectVersion; the function sends no GetObject.
+        // - DeleteObject always, and DeleteObjectVersion for a version:
+        //   https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
+        // - a delete with `If-Match: <ETag>` needs s3:GetObject too (`*` does not):
+        //   https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+        // - PutObjectTagging, and PutObjectVersionTagging for a version:
+        //   https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html
+        // Bucket operations are authorized on the bucket's ARN, ListObjectVersions as
+        // s3:ListBucketVersions: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
         let etag_condition = if_match.is_some_and(|m| m.trim() != "*");
         let actions = match (method, has("tagging"), has("versionId")) {
             ("GET", true, false) => vec!["GetObjectTagging"],
@@ -342,7 +366,8 @@ pub fn s3_actions(
             ("DELETE", false, false) if etag_condition => vec!["DeleteObject", "GetObject"],
             ("DELETE", false, false) => vec!["DeleteObject"],
             ("DELETE", false, true) => vec!["DeleteObject", "DeleteObjectVersion"],
-            ("PUT", true, _) => vec!["PutObjectTagging"],
+            ("PUT", true, false) => vec!["PutObjectTagging"],
+            ("PUT", true, true) => vec!["PutObjectTagging", "PutObjectVersionTagging"],
             ("PUT", false, _) => vec!["PutObject"],
             _ => return None,
         };
@@ -354,8 +379,9 @@ pub fn s3_actions(
     ))
 }
 
-/// The one action moto 5.2 authorizes a request by (its `ACTION_MAP`: the last query
-/// parameter it knows wins, so a versioned tag read is `GetObjectVersion`).
+/// The one action moto 5.2 authorizes a request by (its `ACTION_MAP` in
+/// `moto/s3/responses.py`, not AWS's rule: the last query parameter it knows wins, so a
+/// versioned tag read is `GetObjectVersion`).
 pub fn moto_action(method: &str, target: &str) -> Option<String> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let has = |name: &str| has_param(query, name);

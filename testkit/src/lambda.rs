@@ -1,5 +1,7 @@
 //! The real function binary under cargo-lambda's Runtime API emulator
-//! (`cargo lambda watch --only-lambda-apis`), invoked with `cargo lambda invoke`.
+//! (`cargo lambda watch --only-lambda-apis`), invoked with `cargo lambda invoke`. The
+//! emulator serves the Runtime API under `/.rt`, its own path; AWS's is
+//! https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html.
 
 use std::fs::File;
 use std::net::TcpStream;

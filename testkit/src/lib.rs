@@ -1,6 +1,7 @@
 //! The test harness of whatsapp-media-cleanup: the real parts the integration tests run
 //! the function against. ARCHITECTURE.md maps its modules.
 
+pub mod docs;
 pub mod empty_s3;
 pub mod endpoint;
 pub mod fleet;
@@ -218,7 +219,8 @@ impl LocalApp {
 }
 
 /// An S3 notification record with every field S3 sends (`key` as S3 sends it,
-/// form-URL-encoded).
+/// form-URL-encoded):
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
 pub fn s3_record(event_name: &str, bucket: &str, key: &str, version_id: Option<&str>) -> Value {
     let mut object = json!({"key": key, "size": 4, "eTag": "d41d8cd98f00b204e9800998ecf8427e",
                             "sequencer": "0062E99A88DC407460"});
@@ -254,7 +256,8 @@ pub fn sqs_message(queue: &str, id: &str, body: String) -> Value {
            "eventSourceARN": format!("arn:aws:sqs:{REGION}:123456789012:{queue}"), "awsRegion": REGION})
 }
 
-/// A Lambda on-failure record, as the failure queue holds it, around `payload`.
+/// A Lambda on-failure record, as the failure queue holds it, around `payload`:
+/// https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
 pub fn failure_record(payload: &Value) -> String {
     json!({"version": "1.0", "timestamp": "2026-11-25T16:00:00.000Z",
            "requestContext": {"requestId": "5f0a5b7e-1c2d-4e3f-8a9b-0c1d2e3f4a5b",

@@ -341,8 +341,8 @@ pub async fn tags(
 }
 
 /// Records the media ids on an object as tags on exactly `version`, keeping its other
-/// tags, as the README's `record_ids` does (`examples/record_ids.rs`, which
-/// `tests/readme.rs` runs against moto).
+/// tags, as the documented `record_ids` does (`examples/record_ids.rs`, which
+/// `tests/docs.rs` runs against moto).
 pub async fn tag_ids(
     s3: &aws_sdk_s3::Client,
     bucket: &str,

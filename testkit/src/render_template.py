@@ -9,8 +9,11 @@ CloudFormation would: resources and outputs whose condition is false are dropped
 takes its branch, AWS::NoValue disappears, Fn::FindInMap is looked up, and Ref / Fn::Sub of
 parameters and pseudo parameters are substituted (account 123456789012, us-east-1,
 partition aws, stack whatsapp-media-cleanup), and Fn::Select and Fn::Split of them
-evaluated. References to
-resources are left as they are. Prints the result as JSON.
+evaluated. References to resources are left as they are. Prints the result as JSON.
+
+Where each rule comes from is cited beside it. Two of CloudFormation's rules are not
+modelled, as the template needs neither: `${!Literal}` in Fn::Sub stays as written, and a
+resource that depends on one whose condition is false is not dropped with it.
 """
 
 import json
@@ -20,6 +23,7 @@ import sys
 
 from samcli.yamlhelper import yaml_parse
 
+# Pseudo parameters: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/pseudo-parameter-reference.html
 PSEUDO = {
     "AWS::AccountId": "123456789012",
     "AWS::Region": "us-east-1",
@@ -28,6 +32,8 @@ PSEUDO = {
     "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/whatsapp-media-cleanup/"
     "6c1f2e40-7d5b-11ef-9a1c-0a1b2c3d4e5f",
 }
+# AWS::NoValue removes the property it is returned for (the same page); that it also
+# removes a list's element is observed, not documented.
 NO_VALUE = object()
 
 
@@ -40,7 +46,8 @@ class NoManagedPolicies:
 
 def check_parameter(name, spec, value):
     """Refuses a value as CloudFormation does before it creates anything: AllowedValues,
-    AllowedPattern (the whole value), and MinValue / MaxValue of a Number
+    AllowedPattern (the whole value: observed, the page does not say), and MinValue /
+    MaxValue of a Number
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html)."""
     problem = None
     allowed = spec.get("AllowedValues")
@@ -68,6 +75,8 @@ def main():
     with open(path, encoding="utf-8") as f:
         template = yaml_parse(f.read())
     params = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    # CloudFormation refuses a value for a parameter the template does not declare
+    # (observed: "Parameters: [...] do not exist in the template").
     unknown = set(overrides) - set(params)
     if unknown:
         sys.exit(f"unknown parameters: {sorted(unknown)}")
@@ -93,6 +102,7 @@ def main():
             conditions[name] = truth(cfn["Conditions"][name])
         return conditions[name]
 
+    # Condition functions: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-conditions.html
     def truth(expr):
         (fn, args), = expr.items()
         if fn == "Condition":
@@ -108,6 +118,7 @@ def main():
             return any(truth(x) for x in args)
         raise ValueError(f"not a condition: {expr}")
 
+    # Fn::Sub: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-sub.html
     def sub(text, variables):
         def one(m):
             name = m.group(1)
@@ -119,6 +130,11 @@ def main():
 
         return re.sub(r"\$\{([^}!]+)\}", one, text)
 
+    # Fn::If (the conditions page), Ref, Fn::FindInMap, Fn::Select, Fn::Split:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-ref.html
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-findinmap.html
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-select.html
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-split.html
     def resolve(node):
         if isinstance(node, list):
             return [x for x in (resolve(x) for x in node) if x is not NO_VALUE]
@@ -154,6 +170,8 @@ def main():
                 out[key] = value
         return out
 
+    # A resource or output whose condition is false is not created:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html
     rendered = {}
     for section in ("Resources", "Outputs"):
         rendered[section] = {

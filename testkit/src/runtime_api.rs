@@ -1,6 +1,13 @@
 //! A minimal Lambda Runtime API for the benchmark: it hands one event at a time to the
 //! function and times, to the microsecond, how long the function takes to answer, and when
 //! the function first asked for work (the end of its init).
+//!
+//! It serves the paths, headers (the deadline in Unix milliseconds) and 202 answers of
+//! https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html, sets the reserved
+//! variables of https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html,
+//! and its Invoke API answers a function error with 200 and `X-Amz-Function-Error`, as
+//! Lambda's Invoke does
+//! (https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/clients/client-lambda/interfaces/invokecommandoutput.html).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -23,6 +23,11 @@ pub enum Operation {
     GetBucketLifecycleConfiguration,
 }
 
+/// The operation of a request, by its method and subresource, as each operation's Request
+/// Syntax gives them (`GET /?versions`,
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html;
+/// `GET /{Key}?tagging`, https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html;
+/// `HEAD /{Key}`, https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
 fn operation_of(method: &str, target: &str) -> Option<Operation> {
     let query = target.split_once('?').map_or("", |(_, q)| q);
     let has = |name: &str| super::iam::has_param(query, name);
@@ -257,9 +262,11 @@ async fn relay(
 /// AWS lists `InvalidArgument` (400) among S3's errors
 /// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html) without the rule;
 /// real S3 answers it to an empty or malformed `versionId` of HeadObject, GetObjectTagging
-/// and DeleteObject, and to a `version-id-marker` of ListObjectVersions that names no
-/// version (observed: a 404 `NoSuchVersion` is only for a well-formed id). Here a version id
-/// moto could have given (a UUID) or `null` is well-formed; any other is refused.
+/// and DeleteObject, and to a malformed `version-id-marker` of ListObjectVersions (observed,
+/// not documented: a 404 `NoSuchVersion` is only for a well-formed id). A well-formed
+/// marker that names no version (S3 answers 400 too, also observed) is passed to moto: the
+/// function never lists from a marker it has not just seen listed. This refusal is checked
+/// before the IAM rules; AWS documents neither order.
 fn refused_version_id(target: &str) -> Option<String> {
     let query = target.split_once('?').map_or("", |(_, q)| q);
     query.split('&').find_map(|pair| {
@@ -272,6 +279,10 @@ fn refused_version_id(target: &str) -> Option<String> {
     })
 }
 
+/// `null` (the version of an object written before versioning:
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/manage-objects-versioned-bucket.html)
+/// or a UUID, which is moto's format, not S3's: S3 documents its version ids only as opaque
+/// and URL-safe (https://docs.aws.amazon.com/AmazonS3/latest/userguide/AddingObjectstoVersioningEnabledBuckets.html).
 fn well_formed_version_id(id: &str) -> bool {
     let hex_groups: Vec<&str> = id.split('-').collect();
     id == "null"
@@ -281,8 +292,10 @@ fn well_formed_version_id(id: &str) -> bool {
                 .all(|g| g.chars().all(|c| c.is_ascii_hexdigit())))
 }
 
-/// An S3 error answer: 400 InvalidArgument, 403 AccessDenied, else 500 InternalError (no
-/// body to a HEAD).
+/// An S3 error answer: 400 InvalidArgument, 403 AccessDenied, else 500 InternalError, in
+/// S3's XML error body (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html),
+/// and no body to a HEAD, whose errors carry only a status
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
 fn error_response(method: &str, status: u16) -> Vec<u8> {
     let (code, reason) = match status {
         400 => ("InvalidArgument", "Bad Request"),
@@ -328,9 +341,10 @@ fn function_needs(
     }))
 }
 
-/// Records the actions a request of the function needs, and answers 403 where AWS asks
-/// for an action that moto does not check (`iam::moto_action` is the one it checks) and
-/// the policy does not allow it.
+/// Records the actions a request of the function needs, and answers 403 `AccessDenied`
+/// where AWS asks for an action that moto does not check (`iam::moto_action` is the one it
+/// checks) and the policy does not allow it: without an allow, IAM denies
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_AccessPolicyLanguage_Interplay.html).
 fn authorize(
     request: &super::endpoint::Request,
     (actions, resource): &(Vec<String>, String),
@@ -350,8 +364,9 @@ fn authorize(
 }
 
 /// S3's rule for a read of a key that does not exist: 404 only to a caller allowed
-/// `s3:ListBucket` on the bucket, 403 AccessDenied to any other. Records every 403 the
-/// function gets, whoever denied it.
+/// `s3:ListBucket` on the bucket, 403 AccessDenied to any other
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, and the same on
+/// API_GetObject.html). Records every 403 the function gets, whoever denied it.
 fn missing_key_rule(
     request: &super::endpoint::Request,
     (actions, resource): &(Vec<String>, String),

@@ -1,6 +1,22 @@
 //! An independent SigV4 verifier for the local endpoint, written from AWS's specification
 //! with `hmac` and `sha2` (not `aws-sigv4`), so that the function's signer is checked by
 //! code that does not share its mistakes.
+//!
+//! Its sources:
+//! - the canonical request, the string to sign and the signing key (each path segment
+//!   encoded twice, as for every service but S3):
+//!   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
+//! - the `Authorization` header's elements, and a scope date that must be the request's:
+//!   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-signing-elements.html
+//! - a request must arrive within five minutes of its time stamp:
+//!   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html
+//! - AWS's test-suite vectors (`get-vanilla` and others), in `vectors`:
+//!   http://docs.aws.amazon.com/general/latest/gr/signature-v4-test-suite.html
+//!
+//! Two choices are the harness's own, stricter than AWS: the session token must be signed
+//! (some services take it unsigned), and every failure is a 403 whose code
+//! (`InvalidSignatureException`, `UnrecognizedClientException`) is the one restJson
+//! services were observed to answer.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};

@@ -1,6 +1,6 @@
-//! The README's own commands and snippets, run as written: each block marked
-//! `<!-- readme-test: NAME -->` is taken from README.md and run with the AWS CLI and boto3 of
-//! the project's virtualenv against moto's S3 server and the local social-messaging
+//! The documentation's own commands and snippets, run as written: each block marked
+//! `<!-- docs-test: NAME -->` is taken from README.md or a page under docs/, and run with the
+//! AWS CLI and boto3 of the project's virtualenv against moto's S3 server and the local social-messaging
 //! endpoint, then the function is invoked the way S3 would and must delete the media those
 //! commands recorded. Nothing reaches AWS: every endpoint is local, the credentials are the
 //! tests' own, and no AWS config file is read.
@@ -11,6 +11,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
+use testkit::docs::block;
 use testkit::runtime_api::{Function, InvokeApi};
 use testkit::s3_faults::{Operation, S3Faults};
 use testkit::{LocalApp, PHONE, REGION};
@@ -19,27 +20,14 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The fenced block that follows `<!-- readme-test: NAME -->` in README.md.
-fn block(name: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let marker = format!("<!-- readme-test: {name} -->");
-    let after = &readme[readme
-        .find(&marker)
-        .unwrap_or_else(|| panic!("README.md has no {marker}"))..];
-    let start = after.find("```").unwrap();
-    let body = &after[start..];
-    let body = &body[body.find('\n').unwrap() + 1..];
-    body[..body.find("\n```").unwrap() + 1].to_owned()
-}
-
-/// The README blocks named, one after the other, as one script.
+/// The blocks named, one after the other, as one script.
 fn script(blocks: &[&str]) -> String {
     blocks.iter().map(|name| block(name)).collect()
 }
 
 struct Fixture {
     local: LocalApp,
-    /// The folder the README's commands run in, with a photo.jpg to upload.
+    /// The folder the documented commands run in, with a photo.jpg to upload.
     dir: PathBuf,
 }
 
@@ -111,13 +99,13 @@ impl Fixture {
             .unwrap_or_else(|e| panic!("{program}: {e}"))
     }
 
-    /// Runs README shell blocks in one bash session, as a user pasting them would.
+    /// Runs documented shell blocks in one bash session, as a user pasting them would.
     fn shell(&self, blocks: &[&str], vars: &[(&str, &str)]) -> String {
         let script = script(blocks);
         self.run("bash", &["-euo", "pipefail", "-c", &script], vars)
     }
 
-    /// Runs README shell blocks as pasted into an interactive shell, which goes on after a
+    /// Runs documented shell blocks as pasted into an interactive shell, which goes on after a
     /// failed command (no `set -e`, no `pipefail`): (whether the last one succeeded, stderr).
     fn try_shell(&self, blocks: &[&str], vars: &[(&str, &str)]) -> (bool, String) {
         let script = script(blocks);
@@ -271,12 +259,12 @@ async fn the_python_snippet_records_the_ids_and_keeps_other_tags() {
 #[test]
 fn the_rust_snippet_is_the_example() {
     let source = std::fs::read_to_string(root().join("examples/record_ids.rs")).unwrap();
-    let begin = source.find("// README: begin\n").unwrap() + "// README: begin\n".len();
-    let end = source.find("// README: end").unwrap();
+    let begin = source.find("// docs: begin\n").unwrap() + "// docs: begin\n".len();
+    let end = source.find("// docs: end").unwrap();
     assert_eq!(block("record-ids-rust"), source[begin..end]);
 }
 
-/// The example (the README's Rust snippet) run as a user would, against moto: it tags
+/// The example (the documented Rust snippet) run as a user would, against moto: it tags
 /// exactly the version it is given, and keeps the object's other tags.
 #[tokio::test]
 #[ignore = "needs moto: run make test"]
@@ -513,4 +501,69 @@ async fn the_deployed_function_is_invoked_by_the_name_its_stack_gives() {
     );
     assert!(out.contains("\"StatusCode\": 200"), "{out}");
     assert_eq!(f.deleted(), ["3f9a1c7e5b2d4a6f8c0e1b3d5f7a9c2e"]);
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a Markdown page's headings (outside code blocks).
+fn anchors(text: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            found.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    found
+}
+
+/// Every relative link of the documentation leads to a file that exists and, when it names
+/// one, to a heading of that file: a page moved or a heading renamed fails here.
+#[test]
+fn every_link_between_the_pages_resolves() {
+    let link = regex_lite::Regex::new(r"\]\(([^)\s]+)\)").unwrap();
+    let mut pages = testkit::docs::pages();
+    for other in [
+        "ARCHITECTURE.md",
+        "benchmarks/README.md",
+        "testkit/README.md",
+    ] {
+        let path = root().join(other);
+        let text = std::fs::read_to_string(&path).unwrap();
+        pages.push((path, text));
+    }
+    let mut broken = Vec::new();
+    for (page, text) in &pages {
+        for target in link.captures_iter(text).map(|c| c[1].to_owned()) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (file, fragment) = target.split_once('#').unwrap_or((&target, ""));
+            let path = if file.is_empty() {
+                page.clone()
+            } else {
+                page.parent().unwrap().join(file)
+            };
+            if !path.exists() {
+                broken.push(format!("{}: {target} (no such file)", page.display()));
+            } else if !fragment.is_empty() {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if !anchors(&text).iter().any(|a| a == fragment) {
+                    broken.push(format!("{}: {target} (no such heading)", page.display()));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
