@@ -21,7 +21,8 @@ use crate::s3::ObjectStore;
 use crate::telemetry;
 use crate::whatsapp::MediaApi;
 
-/// Handles one invocation.
+/// Answers one invocation: recognises its event, runs the event's items, and answers in the
+/// protocol of its source, or fails it as a whole where that source retries.
 pub async fn handle<M: MediaApi, S: ObjectStore>(
     app: &App<M, S>,
     event: LambdaEvent<Value>,
@@ -51,13 +52,15 @@ pub async fn handle<M: MediaApi, S: ObjectStore>(
         Event::Sqs(messages) => {
             let options = config.notification_options();
             Ok(Answer::Sqs(
-                sqs_batch(app, messages, options, deadline).await,
+                run_sqs_batch(app, messages, options, deadline).await,
             ))
         }
         Event::Batch(job) => {
+            // A Batch Operations job deletes its objects, and is never a dry run (unless
+            // DRY_RUN says so).
             let options = config.run_options(false, true);
             Ok(Answer::BatchJob(
-                batch_job(app, job, options, deadline).await,
+                run_batch_job(app, job, options, deadline).await,
             ))
         }
     }
@@ -71,7 +74,7 @@ struct Received {
 
 /// Runs each SQS message's items, and names the messages to retry: those with an item that
 /// failed, and those whose body could not be read (a group of no items).
-async fn sqs_batch<M: MediaApi, S: ObjectStore>(
+async fn run_sqs_batch<M: MediaApi, S: ObjectStore>(
     app: &App<M, S>,
     messages: Vec<Message>,
     options: RunOptions,
@@ -106,7 +109,7 @@ async fn sqs_batch<M: MediaApi, S: ObjectStore>(
 }
 
 /// Runs a Batch Operations job's tasks, and answers with a result per task.
-async fn batch_job<M: MediaApi, S: ObjectStore>(
+async fn run_batch_job<M: MediaApi, S: ObjectStore>(
     app: &App<M, S>,
     job: BatchJob,
     options: RunOptions,

@@ -9,9 +9,11 @@ use whatsapp_media_cleanup::{handle, metrics, App, S3Store, WhatsAppClient};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let app = build_app().await.inspect_err(|error| {
-        // Fail the cold start loudly: Lambda reports the init error with this log line.
+    let app = build_app().await.map_err(|error| {
+        // Fail the cold start loudly: Lambda reports the init error with this log line,
+        // and the process ends with the same message.
         tracing::error!(error = %error, "cold start failed");
+        Error::from(error.to_string())
     })?;
     let metrics = metrics::init(&config::function_name())?;
     lambda_runtime::run(service_fn(|event| async {

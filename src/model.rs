@@ -182,7 +182,6 @@ pub enum KeyNow {
     Empty,
     /// This version is current.
     Serves {
-        /// Its version id.
         version_id: String,
         /// Whether it records the media that was just deleted: the key still serves the
         /// media's file, now without its WhatsApp copy.

@@ -482,8 +482,8 @@ async fn the_deployed_function_is_invoked_by_the_name_its_stack_gives() {
     let api = InvokeApi::start(Arc::new(function), name).await;
     std::fs::create_dir_all(f.dir.join("events")).unwrap();
     std::fs::copy(
-        root().join("events/custom-ids.json"),
-        f.dir.join("events/custom-ids.json"),
+        root().join("events/custom-dry-run.json"),
+        f.dir.join("events/custom-dry-run.json"),
     )
     .unwrap();
     let out = tokio::task::block_in_place(|| {
@@ -495,12 +495,15 @@ async fn the_deployed_function_is_invoked_by_the_name_its_stack_gives() {
     let payload: Value =
         serde_json::from_str(&std::fs::read_to_string(f.dir.join("out.json")).unwrap()).unwrap();
     assert_eq!(payload["success"], true, "{out}");
+    assert_eq!(payload["dryRun"], true, "{payload}");
+    assert_eq!(payload["summary"]["dryRun"], 2, "{payload}");
     assert_eq!(
-        payload["results"][0]["mediaId"], "3f9a1c7e5b2d4a6f8c0e1b3d5f7a9c2e",
+        payload["results"][0]["mediaId"], "c3d4e5f60718293a4b5c6d7e8f90a1b2",
         "{payload}"
     );
     assert!(out.contains("\"StatusCode\": 200"), "{out}");
-    assert_eq!(f.deleted(), ["3f9a1c7e5b2d4a6f8c0e1b3d5f7a9c2e"]);
+    // The first command after a deploy deletes nothing.
+    assert!(f.deleted().is_empty(), "{:?}", f.deleted());
 }
 
 /// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens.

@@ -92,6 +92,9 @@ impl Config {
             Some(url) => Some(url),
             None => env.get("AWS_ENDPOINT_URL").url()?,
         };
+        let default_phone_number_id = env
+            .get("DEFAULT_ORIGINATION_PHONE_NUMBER_ID")
+            .phone_number_id()?;
         let (media_id_metadata_key, media_id_tag_key) = env
             .get("MEDIA_ID_METADATA_KEY")
             .names_or("whatsapp-media-id")?;
@@ -103,9 +106,7 @@ impl Config {
                 url_override,
                 use_fips: env.get("AWS_USE_FIPS_ENDPOINT").bool_or(false)?,
             },
-            default_phone_number_id: env
-                .get("DEFAULT_ORIGINATION_PHONE_NUMBER_ID")
-                .phone_number_id()?,
+            default_phone_number_id,
             dry_run: env.get("DRY_RUN").bool_or(false)?,
             delete_s3_object: env.get("DELETE_S3_OBJECT").bool_or(true)?,
             media_id_metadata_key,

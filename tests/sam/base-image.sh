@@ -12,17 +12,18 @@ CONTEXT=target/sam-base-image
 SYSROOT=/usr/aarch64-linux-gnu/lib
 
 missing() { echo "sam-local: $*" >&2; exit 1; }
-[ -e "$SYSROOT/ld-linux-aarch64.so.1" ] || missing "the arm64 C library ($SYSROOT) is missing: run \`make arm64-tools\`"
+[ -e "$SYSROOT/ld-linux-aarch64.so.1" ] || missing "the arm64 C library ($SYSROOT) is missing: run \`make system-packages\`"
 [ -e /etc/ssl/certs/ca-certificates.crt ] || missing "/etc/ssl/certs/ca-certificates.crt is missing: install ca-certificates"
 
 rm -rf "$CONTEXT"
 mkdir -p "$CONTEXT/rootfs"/{bin,lib,lib64,etc/ssl/certs,var/task,var/runtime,opt,tmp}
 
-# busybox-static for arm64, from Debian's archive (multiarch, download only).
+# busybox-static for arm64, downloaded (not installed) from Debian's archive, whose arm64
+# architecture make system-packages adds.
 BUSYBOX_DEB=$(ls target/busybox-static_*_arm64.deb 2>/dev/null | head -n 1 || true)
 if [ -z "$BUSYBOX_DEB" ]; then
-    dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
-    apt-get update -qq
+    dpkg --print-foreign-architectures | grep -qx arm64 \
+        || missing "Debian's arm64 architecture is not added: run \`make system-packages\`"
     (cd target && apt-get download -qq busybox-static:arm64 2>/dev/null)
     BUSYBOX_DEB=$(ls target/busybox-static_*_arm64.deb | head -n 1)
 fi

@@ -9,7 +9,7 @@ use crate::ids::MediaId;
 use crate::model::StoreError;
 use crate::s3::store::{KeyVersion, ObjectStore};
 
-use super::{key_pattern_ids, names_at};
+use super::names::{key_pattern_ids, names_at};
 
 /// How the media id was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
