@@ -118,8 +118,6 @@ fn settings(s3_url: &str) -> Vec<(String, String)> {
     [
         ("MAX_CONCURRENCY", "MaxConcurrency"),
         ("MAX_REQUESTS_PER_SECOND", "MaxRequestsPerSecond"),
-        ("MAX_ATTEMPTS", "MaxAttempts"),
-        ("REQUEST_TIMEOUT_MS", "RequestTimeoutMs"),
     ]
     .iter()
     .map(|(variable, parameter)| (variable.to_string(), template_default(parameter)))

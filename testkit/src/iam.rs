@@ -83,6 +83,16 @@ pub fn render(params: &[&str]) -> Value {
 /// constraints, as CloudFormation refuses it).
 pub fn try_render(params: &[&str]) -> Result<Value, String> {
     let root = crate::root();
+    let template = root.join("template.yaml");
+    let mut args = vec![template.to_str().expect("a UTF-8 path")];
+    args.extend(params);
+    sam_cli_script("render_template.py", &args)
+}
+
+/// What one of the testkit's Python scripts, run by the virtualenv's Python (which has the
+/// SAM CLI's packages), printed as JSON; or its standard error when it failed.
+pub(crate) fn sam_cli_script(script: &str, args: &[&str]) -> Result<Value, String> {
+    let root = crate::root();
     let python = root.join(".venv/bin/python");
     assert!(
         python.exists(),
@@ -90,11 +100,10 @@ pub fn try_render(params: &[&str]) -> Result<Value, String> {
         python.display()
     );
     let out = Command::new(python)
-        .arg(root.join("testkit/src/render_template.py"))
-        .arg(root.join("template.yaml"))
-        .args(params)
+        .arg(root.join("testkit/src").join(script))
+        .args(args)
         .output()
-        .expect("run render_template.py");
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }

@@ -13,6 +13,7 @@ pub mod rig;
 pub mod runtime_api;
 pub mod s3_faults;
 pub mod samples;
+pub mod sar;
 pub mod sigv4;
 
 use serde_json::{json, Value};

@@ -1,6 +1,7 @@
 """Renders template.yaml as CloudFormation would deploy it, for tests/template.rs.
 
 Usage: render_template.py TEMPLATE [Name=value ...]
+       render_template.py --source TEMPLATE   (the template as written, as JSON)
 
 The SAM transform is samtranslator's own (from the SAM CLI package), with the given
 parameter values over the template's defaults; a value the parameter's constraints refuse
@@ -71,6 +72,10 @@ def check_parameter(name, spec, value):
 
 
 def main():
+    if sys.argv[1] == "--source":
+        with open(sys.argv[2], encoding="utf-8") as f:
+            print(json.dumps(yaml_parse(f.read())))
+        return
     path, overrides = sys.argv[1], dict(arg.split("=", 1) for arg in sys.argv[2:])
     with open(path, encoding="utf-8") as f:
         template = yaml_parse(f.read())

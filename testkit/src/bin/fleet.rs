@@ -18,13 +18,12 @@ async fn main() {
     let log_dir = testkit::root().join("target/fleet");
     println!(
         "fleet: {objects} deletions a run, quota {} requests/s, latency {} ms, template defaults: \
-         MaxConcurrency {}, MaxRequestsPerSecond {}, MaxAttempts {}; ReservedConcurrency {} \
+         MaxConcurrency {}, MaxRequestsPerSecond {}; ReservedConcurrency {} \
          (so K = 32 is the most a direct feed runs)",
         fleet::QUOTA,
         fleet::LATENCY.as_millis(),
         fleet::template_default("MaxConcurrency"),
         fleet::template_default("MaxRequestsPerSecond"),
-        fleet::template_default("MaxAttempts"),
         fleet::template_default("ReservedConcurrency"),
     );
     println!(
