@@ -6,6 +6,10 @@
 #   make invoke EVENT=events/<file>.json   one event, locally
 #   make bench  speed, memory, init and size figures, and the fleet table (benchmarks/README.md)
 #   make fuzz   the property tests over event parsing and ids, with many more cases
+# And, for a release (docs/releasing.md):
+#   make package [PACKAGE_BUCKET=...]  the zip and its hashes in dist/; with a bucket, sam package
+#   make reproducible                  rebuilds the source elsewhere and compares the bootstrap
+#   make publish PACKAGE_BUCKET=...    sam publish to the Serverless Application Repository
 # Each installs what it needs into .venv (cargo-lambda, moto, cfn-lint, aws-sam-cli), and
 # make test checkov into .venv-scan.
 
@@ -19,7 +23,7 @@ export SAM_CLI_TELEMETRY := 0
 # The artifact users deploy, run under qemu by tests/arm64.rs.
 ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
 
-.PHONY: test check demo invoke bench fuzz lint rust-lint deny-report tools system-packages arm64 arm64-tools sam-local clean
+.PHONY: test check demo invoke bench fuzz lint rust-lint deny-report tools system-packages arm64 arm64-tools sam-local package reproducible publish clean
 
 $(TOOLS): requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -85,13 +89,21 @@ arm64: $(TOOLS) arm64-tools
 LATER_TESTS := --skip every_sample_under_sam_local_and_start_lambda_from_boto3 \
 	--skip no_log_of_the_suite_carries_a_credential
 
-test: lint system-packages arm64
+# The CDK example's packages (examples/cdk, from its package-lock.json), for its `cdk synth`
+# in tests/release.rs. npm comes with Node.js.
+CDK_MODULES := examples/cdk/node_modules/.package-lock.json
+$(CDK_MODULES): examples/cdk/package-lock.json
+	cd examples/cdk && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: lint system-packages arm64 $(CDK_MODULES)
 	cargo test --release --locked -- --include-ignored $(LATER_TESTS)
 	$(MAKE) --no-print-directory sam-local
 	@# The testkit's tools run nowhere else: make demo, once, on every sample.
 	cargo build --release --locked --workspace --bins --examples
 	target/release/demo > target/tmp/demo.out || { cat target/tmp/demo.out; exit 1; }
 	cargo test --release --locked --test log_hygiene -- --ignored
+	$(MAKE) --no-print-directory reproducible
 
 # SAM local, as users first run it (tests/sam_local.rs): Docker, the base image SAM
 # expects (built here: no registry can be reached), `sam build`, then every sample through
@@ -134,6 +146,33 @@ bench: $(TOOLS) system-packages arm64-tools
 # runs its default 256 cases per property as a smoke run; this runs 500,000 (a few minutes).
 fuzz:
 	PROPTEST_CASES=500000 cargo test --release --locked --test properties
+
+# The release: dist/whatsapp-media-cleanup-<version>-arm64.zip, its SHA-256, the SHA-256 of
+# its bootstrap and what built it (scripts/package.py). With PACKAGE_BUCKET set, sam package
+# uploads it there and writes dist/packaged.yaml (AWS_REGION: the bucket's Region).
+package: $(TOOLS) arm64
+	$(VENV)/bin/python scripts/package.py
+
+# Two builds of the same source in different directories give the same bootstrap: the
+# working tree's tracked files (uncommitted changes included) are copied to
+# target/reproduce/tree and built there with its own target directory, which is kept, so
+# only the first run builds everything.
+REPRODUCE := target/reproduce/tree
+reproducible: $(TOOLS) arm64
+	mkdir -p $(REPRODUCE)
+	find $(REPRODUCE) -mindepth 1 -maxdepth 1 ! -name target -exec rm -rf {} +
+	tree=$$(git stash create); git archive --format=tar $${tree:-HEAD} | tar -x -C $(REPRODUCE)
+	cd $(REPRODUCE) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked
+	sha256sum $(ARM64_BOOTSTRAP) $(REPRODUCE)/$(ARM64_BOOTSTRAP)
+	cmp $(ARM64_BOOTSTRAP) $(REPRODUCE)/$(ARM64_BOOTSTRAP) \
+		&& echo "reproducible: the same bootstrap from $(REPRODUCE)"
+
+# For the maintainers: publishes dist/packaged.yaml (make package, with PACKAGE_BUCKET) as
+# a new version of the application in the Serverless Application Repository, in AWS_REGION.
+# The bucket's policy must let serverlessrepo.amazonaws.com read it (docs/releasing.md).
+publish: package
+	@test -n "$(PACKAGE_BUCKET)" || (echo 'usage: make publish PACKAGE_BUCKET=<bucket> AWS_REGION=<region>' >&2; exit 2)
+	$(VENV)/bin/sam publish --template dist/packaged.yaml $(if $(AWS_REGION),--region $(AWS_REGION))
 
 clean:
 	cargo clean

@@ -54,6 +54,25 @@ fn one_version_in_cargo_the_changelog_and_the_sar_metadata() {
         read("CHANGELOG.md").contains(&format!("whatsapp-media-cleanup-{VERSION}-arm64.zip")),
         "the changelog names the release's artifact"
     );
+    // What a deployer pastes: the SAR and Terraform commands, the CDK example's default,
+    // and the release check.
+    let cdk: Value = serde_json::from_str(&read("examples/cdk/cdk.json")).expect("cdk.json");
+    assert_eq!(cdk["context"]["semanticVersion"], VERSION);
+    let readme = read("README.md");
+    for pinned in [
+        format!("--semantic-version {VERSION} "),
+        format!("semantic_version = \"{VERSION}\""),
+    ] {
+        assert_eq!(readme.matches(&pinned).count(), 1, "README.md: {pinned}");
+    }
+    for mention in ["--semantic-version ", "semantic_version = "] {
+        assert_eq!(readme.matches(mention).count(), 1, "README.md: {mention}");
+    }
+    let deploying = read("docs/deploying.md");
+    assert!(deploying.contains(&format!("git checkout v{VERSION}\n")));
+    assert!(deploying.contains(&format!(
+        "whatsapp-media-cleanup-{VERSION}-arm64.zip.sha256"
+    )));
 }
 
 #[test]
@@ -329,4 +348,84 @@ fn every_parameter_is_in_one_group_with_a_label_in_the_order_a_team_sets_them() 
         declared.len(),
         "a label for a parameter the template does not declare"
     );
+}
+
+/// `cdk synth` of examples/cdk, offline (no version check, notices or telemetry): its
+/// CloudFormation template, as JSON.
+fn cdk_synth(context: &[&str]) -> Value {
+    let dir = testkit::root().join("examples/cdk");
+    let out = testkit::tmp_dir().join(format!("cdk.out-{}", context.len()));
+    let mut command = std::process::Command::new(dir.join("node_modules/.bin/cdk"));
+    command
+        .current_dir(&dir)
+        .args([
+            "synth",
+            "--quiet",
+            "--no-notices",
+            "--no-version-reporting",
+            "--output",
+        ])
+        .arg(&out)
+        .env("CDK_DISABLE_VERSION_CHECK", "1")
+        .env("CDK_DISABLE_CLI_TELEMETRY", "true");
+    for c in context {
+        command.args(["--context", c]);
+    }
+    let output = command.output().unwrap_or_else(|e| {
+        panic!(
+            "run cdk in {}: {e}: run make test (it runs npm ci)",
+            dir.display()
+        )
+    });
+    assert!(
+        output.status.success(),
+        "cdk synth failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let template = std::fs::read_to_string(out.join("WhatsAppMediaCleanup.template.json"))
+        .expect("the synthesized template");
+    serde_json::from_str(&template).expect("JSON")
+}
+
+#[test]
+#[ignore = "needs npm's packages for examples/cdk and the SAM CLI: run make test"]
+fn the_cdk_example_deploys_this_version_with_parameters_the_template_takes() {
+    let t = cdk_synth(&[]);
+    assert_eq!(t["Transform"], "AWS::Serverless-2016-10-31");
+    let application = &t["Resources"]["Cleanup"];
+    assert_eq!(application["Type"], "AWS::Serverless::Application");
+    assert_eq!(
+        application["Properties"]["Location"]["SemanticVersion"],
+        VERSION
+    );
+    // Every parameter it passes is one the template declares, with a value its constraints
+    // accept (the render refuses what CloudFormation would), and every output it reads is
+    // one the stack has with those values.
+    let params: Vec<String> = application["Properties"]["Parameters"]
+        .as_object()
+        .expect("Parameters")
+        .iter()
+        .map(|(name, value)| format!("{name}={}", value.as_str().expect("a string")))
+        .collect();
+    assert!(params.contains(&"DryRun=true".to_owned()), "{params:?}");
+    let rendered = testkit::iam::try_render(&params.iter().map(String::as_str).collect::<Vec<_>>())
+        .unwrap_or_else(|refused| panic!("the template refuses {params:?}: {refused}"));
+    for (name, output) in t["Outputs"].as_object().expect("Outputs") {
+        let nested = output["Value"]["Fn::GetAtt"][1]
+            .as_str()
+            .expect("Fn::GetAtt");
+        let key = nested.strip_prefix("Outputs.").expect("Outputs.<name>");
+        assert!(
+            rendered["Outputs"].get(key).is_some(),
+            "{name}: the stack has no {key}"
+        );
+    }
+    // A deployer's own values replace the example's.
+    let theirs = cdk_synth(&["existingBucketName=team-media", "semanticVersion=1.2.3"]);
+    let application = &theirs["Resources"]["Cleanup"]["Properties"];
+    assert_eq!(
+        application["Parameters"]["ExistingBucketName"],
+        "team-media"
+    );
+    assert_eq!(application["Location"]["SemanticVersion"], "1.2.3");
 }

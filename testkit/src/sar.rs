@@ -63,12 +63,16 @@ pub fn capabilities<'a>(types: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'
 
 /// template.yaml as written (parsed by the SAM CLI's YAML loader), as JSON.
 pub fn source() -> Value {
-    let template = crate::root().join("template.yaml");
+    parse(&crate::root().join("template.yaml"))
+}
+
+/// A template (template.yaml, or one `sam package` wrote), as JSON.
+pub fn parse(template: &Path) -> Value {
     crate::iam::sam_cli_script(
         "render_template.py",
         &["--source", template.to_str().expect("a UTF-8 path")],
     )
-    .unwrap_or_else(|e| panic!("parse template.yaml: {e}"))
+    .unwrap_or_else(|e| panic!("parse {}: {e}", template.display()))
 }
 
 /// The CreateApplication and CreateApplicationVersion requests `sam publish` would send
