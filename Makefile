@@ -23,6 +23,16 @@ export SAM_CLI_TELEMETRY := 0
 # The artifact users deploy, run under qemu by tests/arm64.rs.
 ARM64_BOOTSTRAP := target/lambda/whatsapp-media-cleanup/bootstrap
 
+# Every cargo-lambda build writes the dependencies' source paths, which start with
+# CARGO_HOME, into their panic messages: remapped to /cargo, so that a release rebuilds
+# byte for byte under any user's CARGO_HOME, and names no home directory. cargo merges
+# CARGO_BUILD_RUSTFLAGS with the flags cargo-lambda passes (its target CPU); RUSTFLAGS
+# would replace them. Exported, so that tests/arm64.rs builds with the same flags.
+CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
+export LAMBDA_RUSTFLAGS := --remap-path-prefix=$(CARGO_HOME_DIR)=/cargo
+LAMBDA_BUILD := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" CARGO_BUILD_RUSTFLAGS="$(LAMBDA_RUSTFLAGS)"
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+
 .PHONY: test check demo invoke bench fuzz lint rust-lint deny-report tools system-packages arm64 arm64-tools sam-local package reproducible publish clean
 
 $(TOOLS): requirements-dev.txt
@@ -82,7 +92,7 @@ arm64-tools:
 		|| rustup target add aarch64-unknown-linux-gnu
 
 arm64: $(TOOLS) arm64-tools
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked
+	$(LAMBDA_BUILD) cargo-lambda lambda build --release --arm64 --locked
 
 # Every test: the ignored ones too, which need moto, cargo-lambda, the SAM CLI or qemu.
 # SAM local and the log check are left for their own steps below, in that order.
@@ -113,7 +123,7 @@ sam-local: $(TOOLS) system-packages arm64-tools
 	tests/sam/docker-up.sh
 	status=0; \
 	tests/sam/base-image.sh \
-	&& PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build < /dev/null \
+	&& $(LAMBDA_BUILD) $(VENV)/bin/sam build < /dev/null \
 	&& cargo test --release --locked --test sam_local -- --ignored \
 	|| status=$$?; \
 	tests/sam/docker-down.sh; \
@@ -135,8 +145,8 @@ invoke: $(TOOLS)
 # (Cargo.toml's workspace.metadata.lambda.build) built for this machine, which it can time.
 DEPLOYED_HOST := target/lambda-host
 bench: $(TOOLS) system-packages arm64-tools
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked --output-format zip
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --locked --lambda-dir $(DEPLOYED_HOST)
+	$(LAMBDA_BUILD) cargo-lambda lambda build --release --arm64 --locked --output-format zip
+	$(LAMBDA_BUILD) cargo-lambda lambda build --release --locked --lambda-dir $(DEPLOYED_HOST)
 	cargo build --release --locked --workspace --bins --examples
 	target/release/bench
 	BENCH_BINARY=$(DEPLOYED_HOST)/whatsapp-media-cleanup/bootstrap target/release/bench
@@ -161,8 +171,10 @@ REPRODUCE := target/reproduce/tree
 reproducible: $(TOOLS) arm64
 	mkdir -p $(REPRODUCE)
 	find $(REPRODUCE) -mindepth 1 -maxdepth 1 ! -name target -exec rm -rf {} +
-	tree=$$(git stash create); git archive --format=tar $${tree:-HEAD} | tar -x -C $(REPRODUCE)
-	cd $(REPRODUCE) && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo-lambda lambda build --release --arm64 --locked
+	@# -m: the files get the time of extraction, so cargo rebuilds from them whatever
+	@# their commit's date.
+	tree=$$(git stash create); git archive --format=tar $${tree:-HEAD} | tar -x -m -C $(REPRODUCE)
+	cd $(REPRODUCE) && $(LAMBDA_BUILD) cargo-lambda lambda build --release --arm64 --locked
 	sha256sum $(ARM64_BOOTSTRAP) $(REPRODUCE)/$(ARM64_BOOTSTRAP)
 	cmp $(ARM64_BOOTSTRAP) $(REPRODUCE)/$(ARM64_BOOTSTRAP) \
 		&& echo "reproducible: the same bootstrap from $(REPRODUCE)"
@@ -170,9 +182,17 @@ reproducible: $(TOOLS) arm64
 # For the maintainers: publishes dist/packaged.yaml (make package, with PACKAGE_BUCKET) as
 # a new version of the application in the Serverless Application Repository, in AWS_REGION.
 # The bucket's policy must let serverlessrepo.amazonaws.com read it (docs/releasing.md).
-publish: package
-	@test -n "$(PACKAGE_BUCKET)" || (echo 'usage: make publish PACKAGE_BUCKET=<bucket> AWS_REGION=<region>' >&2; exit 2)
-	$(VENV)/bin/sam publish --template dist/packaged.yaml $(if $(AWS_REGION),--region $(AWS_REGION))
+# Only a clean tree at the tag v<version>, and never over a version already published
+# (sam publish would only warn).
+publish:
+	@test -n "$(PACKAGE_BUCKET)" -a -n "$(AWS_REGION)" \
+		|| { echo 'usage: make publish PACKAGE_BUCKET=<bucket> AWS_REGION=<region>' >&2; exit 2; }
+	@test -z "$$(git status --porcelain --untracked-files=no)" \
+		|| { echo 'publish: the tree has uncommitted changes' >&2; exit 2; }
+	@git tag --points-at HEAD | grep -qx "v$(VERSION)" \
+		|| { echo 'publish: HEAD is not tagged v$(VERSION)' >&2; exit 2; }
+	$(MAKE) --no-print-directory package
+	$(VENV)/bin/sam publish --template dist/packaged.yaml --region $(AWS_REGION) --fail-on-same-version
 
 clean:
 	cargo clean

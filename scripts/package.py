@@ -11,8 +11,9 @@ named with Cargo.toml's version V:
   whatsapp-media-cleanup-V-arm64.buildinfo       the commit and the tools that built it
 
 The zip holds one file, `bootstrap`, with a fixed date (1980-01-01, as `sam build` writes
-its zips) and mode 0755, so that the same bootstrap always gives the same zip; cargo-lambda's
-own zip carries the binary's link time.
+its zips) and mode 0755, so that the same bootstrap gives the same zip (with the same zlib,
+which .buildinfo names); cargo-lambda's own zip carries the binary's link time. The
+bootstrap's own hash is the one to compare across machines.
 
 With PACKAGE_BUCKET set, it also writes template.yaml with CodeUri pointing at the zip,
 then runs `sam package` to that bucket (PACKAGE_PREFIX, default whatsapp-media-cleanup/V),
@@ -23,13 +24,14 @@ deploys. AWS_REGION or AWS_DEFAULT_REGION names the bucket's Region.
 
 import argparse
 import hashlib
+import json
 import os
 import pathlib
 import re
 import subprocess
 import sys
-import tomllib
 import zipfile
+import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BOOTSTRAP = ROOT / "target/lambda/whatsapp-media-cleanup/bootstrap"
@@ -39,8 +41,11 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def version() -> str:
-    with open(ROOT / "Cargo.toml", "rb") as f:
-        return tomllib.load(f)["package"]["version"]
+    """Cargo.toml's version: the first `version = "..."` line, the package's."""
+    found = re.search(r'^version = "([^"]+)"$', (ROOT / "Cargo.toml").read_text(), re.MULTILINE)
+    if not found:
+        sys.exit("package: no version in Cargo.toml")
+    return found.group(1)
 
 
 def sha256(data: bytes) -> str:
@@ -79,15 +84,15 @@ def buildinfo(name: str) -> str:
         ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
         capture_output=True, text=True,
     ).stdout.strip()
-    cargo_home = os.environ.get("CARGO_HOME") or str(pathlib.Path.home() / ".cargo")
     lines = [
         f"artifact: {name}",
         f"commit: {commit}{' (with uncommitted changes)' if dirty else ''}",
         f"rustc: {tool_version(['rustc', '-V'])}",
         f"cargo-lambda: {installed('cargo-lambda')}",
         f"ziglang: {installed('ziglang')}",
-        # Dependencies' source paths (in their panic messages) start with it.
-        f"CARGO_HOME: {cargo_home}",
+        # The zip's deflated bytes are zlib's: the same bootstrap gives the same zip with
+        # the same zlib.
+        f"zlib: {zlib.ZLIB_RUNTIME_VERSION}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -97,8 +102,8 @@ def package(bucket: str, out: pathlib.Path, zip_name: str, v: str) -> None:
     template = (ROOT / "template.yaml").read_text()
     replacements = {
         r"^      CodeUri: \.$": f"      CodeUri: {zip_name}",
-        r"^    LicenseUrl: LICENSE$": f"    LicenseUrl: {ROOT / 'LICENSE'}",
-        r"^    ReadmeUrl: README.md$": f"    ReadmeUrl: {ROOT / 'README.md'}",
+        r"^    LicenseUrl: LICENSE$": f"    LicenseUrl: {json.dumps(str(ROOT / 'LICENSE'))}",
+        r"^    ReadmeUrl: README.md$": f"    ReadmeUrl: {json.dumps(str(ROOT / 'README.md'))}",
     }
     for pattern, value in replacements.items():
         template, count = re.subn(pattern, value, template, flags=re.MULTILINE)
@@ -129,6 +134,9 @@ def main() -> None:
     v = version()
     name = f"whatsapp-media-cleanup-{v}-arm64"
     out.mkdir(parents=True, exist_ok=True)
+    # A packaged template is only ever this run's: none is left from an earlier bucket.
+    for stale in ("template.yaml", "packaged.yaml"):
+        (out / stale).unlink(missing_ok=True)
     bootstrap = BOOTSTRAP.read_bytes()
     zip_path = out / f"{name}.zip"
     write_zip(bootstrap, zip_path)

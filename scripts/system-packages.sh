@@ -5,6 +5,7 @@
 #   libc6-arm64-cross   the arm64 C library qemu-user loads
 #   docker.io           SAM local's containers
 #   qemu-user-static    arm64 images inside those containers (binfmt_misc)
+#   nodejs, npm         the CDK example's `cdk synth` (Node.js 18 or later: Debian 12's)
 # and Debian's arm64 architecture, from which SAM local's base image takes busybox-static
 # (downloaded, not installed: tests/sam/base-image.sh). apt-get and dpkg need root;
 # elsewhere this uses sudo.
@@ -24,6 +25,8 @@ have qemu-aarch64 || missing+=(qemu-user)
 [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
 have dockerd || missing+=(docker.io)
 have qemu-aarch64-static || missing+=(qemu-user-static)
+have node || missing+=(nodejs)
+have npm || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ] || $update; then
     $SUDO apt-get update -qq
 fi

@@ -107,6 +107,11 @@ fn the_deployed_build_uses_the_lean_profile_and_keeps_panics_to_one_invocation()
         .arg(&lambda_dir)
         .current_dir(root)
         .env("PATH", path)
+        // The Makefile's flags for every cargo-lambda build (the CARGO_HOME remap).
+        .env(
+            "CARGO_BUILD_RUSTFLAGS",
+            std::env::var("LAMBDA_RUSTFLAGS").unwrap_or_default(),
+        )
         .env("RUST_LOG", "debug")
         .output()
         .unwrap();

@@ -539,6 +539,7 @@ fn every_link_between_the_pages_resolves() {
     let mut pages = testkit::docs::pages();
     for other in [
         "ARCHITECTURE.md",
+        "CHANGELOG.md",
         "benchmarks/README.md",
         "testkit/README.md",
     ] {

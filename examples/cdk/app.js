@@ -4,9 +4,11 @@
 //   npm ci
 //   npx cdk deploy -c applicationId=<the application's ARN> -c existingBucketName=<your bucket>
 //
-// `cdk deploy` acknowledges CAPABILITY_IAM and CAPABILITY_AUTO_EXPAND (the nested
-// application) itself. Every parameter is in the template; those left out keep its defaults.
-const { App, CfnOutput, Stack } = require("aws-cdk-lib");
+// `cdk deploy` acknowledges the capabilities itself (CAPABILITY_IAM, CAPABILITY_NAMED_IAM
+// and CAPABILITY_AUTO_EXPAND, which the nested application needs). The stack has no assets,
+// so it needs no `cdk bootstrap`. Parameters left out take the template's defaults, at
+// every deploy: keep each one you set here.
+const { App, BootstraplessSynthesizer, CfnOutput, Stack } = require("aws-cdk-lib");
 const { CfnApplication } = require("aws-cdk-lib/aws-sam");
 
 const app = new App();
@@ -18,6 +20,7 @@ const context = (name) => {
 
 const stack = new Stack(app, "WhatsAppMediaCleanup", {
   description: "whatsapp-media-cleanup from the AWS Serverless Application Repository",
+  synthesizer: new BootstraplessSynthesizer(),
 });
 
 const cleanup = new CfnApplication(stack, "Cleanup", {
