@@ -571,3 +571,81 @@ fn every_link_between_the_pages_resolves() {
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the AWS CLI and moto: run make test"]
+async fn the_sar_commands_ask_for_this_version_with_the_capabilities_and_parameters_it_needs() {
+    let f = fixture("sar-deploy-cli").await;
+    let sar = testkit::sar_api::SarApi::start(&f.moto.url).await;
+    tokio::task::block_in_place(|| {
+        f.shell(
+            &["sar-deploy-cli"],
+            &[
+                ("AWS_ENDPOINT_URL_SERVERLESSAPPLICATIONREPOSITORY", &sar.url),
+                ("AWS_ENDPOINT_URL_CLOUDFORMATION", &f.moto.url),
+            ],
+        )
+    });
+    let requests = sar.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let (application, body) = (&requests[0].application_id, &requests[0].body);
+    assert!(
+        application.starts_with("arn:aws:serverlessrepo:")
+            && application.ends_with(":applications/whatsapp-media-cleanup"),
+        "{application}"
+    );
+    assert_eq!(body["semanticVersion"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["stackName"], "whatsapp-media-cleanup");
+    // The capabilities the template's resources ask, every one.
+    let rendered = testkit::iam::render(&[]);
+    let types = rendered["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| r["Type"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    let needed: Vec<&str> = testkit::sar::capabilities(types.iter().map(String::as_str))
+        .into_iter()
+        .collect();
+    let mut given: Vec<&str> = body["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    given.sort_unstable();
+    assert_eq!(given, needed);
+    // params.json, as the CLI sent it: parameters the template declares, with values its
+    // constraints accept.
+    let params: Vec<String> = body["parameterOverrides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}={}",
+                p["name"].as_str().unwrap(),
+                p["value"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(params, ["ExistingBucketName=my-whatsapp-media-bucket"]);
+    let refs: Vec<&str> = params.iter().map(String::as_str).collect();
+    testkit::iam::try_render(&refs).unwrap_or_else(|e| panic!("refused: {e}"));
+    // The waits and the execution ran against CloudFormation: the stack is SAR's name.
+    let stack = f.run(
+        "aws",
+        &[
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            "serverlessrepo-whatsapp-media-cleanup",
+            "--query",
+            "Stacks[0].StackStatus",
+            "--output",
+            "text",
+        ],
+        &[("AWS_ENDPOINT_URL_CLOUDFORMATION", &f.moto.url)],
+    );
+    assert_eq!(stack.trim(), "CREATE_COMPLETE");
+}

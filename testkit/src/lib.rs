@@ -14,6 +14,7 @@ pub mod runtime_api;
 pub mod s3_faults;
 pub mod samples;
 pub mod sar;
+pub mod sar_api;
 pub mod sigv4;
 
 use serde_json::{json, Value};
