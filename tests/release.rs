@@ -189,23 +189,14 @@ const VARIANTS: [&[&str]; 5] = [
     ],
 ];
 
-fn resource_types(t: &Value) -> BTreeSet<String> {
-    t["Resources"]
-        .as_object()
-        .expect("Resources")
-        .values()
-        .map(|r| r["Type"].as_str().expect("Type").to_owned())
-        .collect()
-}
-
 #[test]
 #[ignore = "needs the SAM CLI: run make test"]
 fn every_resource_of_every_variant_is_a_type_sar_supports() {
     let supported = sar::supported_resources();
     // What SAR reads (the SAM template) and what the transform makes of it.
-    let mut types = resource_types(&sar::source());
+    let mut types = sar::resource_types(&sar::source());
     for params in VARIANTS {
-        types.extend(resource_types(&render(params)));
+        types.extend(sar::resource_types(&render(params)));
     }
     // The transform's own: a function's EventInvokeConfig, its role.
     for made in [
@@ -247,7 +238,7 @@ fn a_deployer_acknowledges_iam_and_resource_policies_and_never_named_iam() {
     let mut asked = BTreeSet::new();
     for params in VARIANTS {
         let t = render(params);
-        let types = resource_types(&t);
+        let types = sar::resource_types(&t);
         asked.extend(sar::capabilities(types.iter().map(String::as_str)));
         for (name, r) in t["Resources"].as_object().expect("Resources") {
             if r["Type"].as_str().expect("Type").starts_with("AWS::IAM::") {

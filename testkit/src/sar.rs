@@ -61,6 +61,16 @@ pub fn capabilities<'a>(types: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'
     asked
 }
 
+/// The types of a template's resources.
+pub fn resource_types(t: &Value) -> BTreeSet<String> {
+    t["Resources"]
+        .as_object()
+        .expect("Resources")
+        .values()
+        .map(|r| r["Type"].as_str().expect("Type").to_owned())
+        .collect()
+}
+
 /// template.yaml as written (parsed by the SAM CLI's YAML loader), as JSON.
 pub fn source() -> Value {
     parse(&crate::root().join("template.yaml"))
