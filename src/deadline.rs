@@ -3,8 +3,12 @@
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Time kept back before the deadline to build and return the result.
+/// Time kept back before the deadline to build and return the result: the items' work
+/// stops this much before it, which leaves the erasure ledger's write and the answer.
 pub const REPORT_MARGIN: Duration = Duration::from_millis(500);
+
+/// Of [`REPORT_MARGIN`], what is kept back to answer once the ledger is written.
+pub const ANSWER_MARGIN: Duration = Duration::from_millis(100);
 
 /// Deadlines below this (2001-09-09 in epoch milliseconds) are durations, not dates.
 const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
@@ -33,6 +37,15 @@ pub async fn bounded<T>(deadline: Instant, work: impl Future<Output = T>) -> Opt
     let left = deadline
         .saturating_duration_since(Instant::now())
         .saturating_sub(REPORT_MARGIN);
+    tokio::time::timeout(left, work).await.ok()
+}
+
+/// Runs `work` until it ends or the deadline (less [`ANSWER_MARGIN`]) comes; `None` if the
+/// deadline came first. For what must be done after the items and before the answer.
+pub async fn before_answer<T>(deadline: Instant, work: impl Future<Output = T>) -> Option<T> {
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_sub(ANSWER_MARGIN);
     tokio::time::timeout(left, work).await.ok()
 }
 

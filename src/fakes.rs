@@ -56,6 +56,10 @@ pub(crate) struct MemoryStore {
     pub read_only: bool,
     /// Writes so far: the time of the last one.
     clock: i64,
+    /// The objects PutObject wrote: key and body.
+    pub puts: Mutex<Vec<(String, Vec<u8>)>>,
+    /// What every PutObject fails with, if set.
+    pub failing_put: Option<StoreError>,
 }
 
 impl MemoryStore {
@@ -217,6 +221,14 @@ impl ObjectStore for MemoryStore {
             None => Ok(ObjectDeletion::Removed),
         }
     }
+
+    async fn put_new(&self, _: &str, key: &str, body: Vec<u8>, _: &str) -> Result<(), StoreError> {
+        if let Some(error) = &self.failing_put {
+            return Err(error.clone());
+        }
+        self.puts.lock().unwrap().push((key.to_owned(), body));
+        Ok(())
+    }
 }
 
 /// The WhatsApp API: every media deletes at the first request, or fails with `failing`.
@@ -245,6 +257,7 @@ impl MediaApi for FakeMedia {
             attempts: 1,
             latencies: Vec::new(),
             throttles: 0,
+            request_id: Some(format!("fake-request-{media_id}")),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! the protocol of the event's source. ARCHITECTURE.md maps the modules.
 
 mod answer;
+mod clock;
 pub mod config;
 mod deadline;
 pub mod event;
@@ -13,6 +14,7 @@ pub mod event;
 mod fakes;
 mod handler;
 pub mod ids;
+mod ledger;
 pub mod model;
 mod pipeline;
 mod s3;
@@ -23,5 +25,5 @@ pub use answer::{Answer, FunctionError};
 pub use handler::handle;
 pub use pipeline::App;
 pub use s3::S3Store;
-pub use telemetry::metrics;
+pub use telemetry::{init_logging, metrics};
 pub use whatsapp::{signing, WhatsAppClient};

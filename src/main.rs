@@ -1,5 +1,9 @@
 //! The Lambda binary: wires things up once per cold start, then serves invocations.
 
+// The handler's future (event, pipeline, ledger) nests deeper than rustc's default of 128
+// allows when it lays the runtime's future out.
+#![recursion_limit = "256"]
+
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use lambda_runtime::{service_fn, Error};
@@ -8,18 +12,19 @@ use whatsapp_media_cleanup::{handle, metrics, App, S3Store, WhatsAppClient};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    whatsapp_media_cleanup::init_logging();
     let app = build_app().await.map_err(|error| {
         // Fail the cold start loudly: Lambda reports the init error with this log line,
         // and the process ends with the same message.
         tracing::error!(error = %error, "cold start failed");
         Error::from(error.to_string())
     })?;
-    let metrics = metrics::init(&config::function_name())?;
+    let log_level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok();
+    let metrics = metrics::init(&config::function_name(), log_level.as_deref())?;
     lambda_runtime::run(service_fn(|event| async {
         let result = handle(&app, event).await;
         // One EMF document per invocation, whatever its outcome.
-        if let Err(e) = metrics.flush(std::io::stdout()) {
+        if let Err(e) = metrics::flush(metrics, std::io::stdout()) {
             tracing::warn!(error = %e, "could not write the metrics");
         }
         result

@@ -127,6 +127,63 @@ impl WorkItem {
     }
 }
 
+/// What invoked the function, as the erasure ledger names it (`source`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// An S3 event notification, directly or through SNS.
+    S3,
+    /// An EventBridge event from S3.
+    EventBridge,
+    /// An SQS message whose body is a notification.
+    Sqs,
+    /// An S3 Batch Operations task.
+    Batch,
+    /// A manual invoke.
+    #[default]
+    Custom,
+    /// A Lambda on-failure record from the failure queue: an event back for a redrive.
+    Redrive,
+}
+
+/// Where an item came from and who asked for it: what the erasure ledger records beside
+/// the item's result. Nothing here changes what is deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The kind of event.
+    pub source: Source,
+    /// The principal whose request caused the deletion, as S3 names it: an S3
+    /// notification's `userIdentity.principalId`, an EventBridge event's
+    /// `detail.requester`.
+    pub requester: Option<String>,
+    /// Why the deletion was asked for, in the caller's words: a custom event's
+    /// `reference`, a Batch Operations job's `userArguments.reference`.
+    pub reference: Option<String>,
+    /// The Batch Operations job.
+    pub job_id: Option<String>,
+    /// The Batch Operations task.
+    pub task_id: Option<String>,
+}
+
+/// A work item of a notification, and the principal whose request it reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Noticed {
+    /// The work.
+    pub item: WorkItem,
+    /// The notification's requester, if it names one.
+    pub requester: Option<String>,
+}
+
+impl Noticed {
+    /// An item without a requester: what could not be read names none.
+    pub(crate) fn anonymous(item: WorkItem) -> Self {
+        Self {
+            item,
+            requester: None,
+        }
+    }
+}
+
 /// A deletion whose ids are valid and complete: ready to be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {

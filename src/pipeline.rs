@@ -4,8 +4,9 @@
 //!
 //! Items run concurrently (`MAX_CONCURRENCY`). Each ends as a [`Finished`] item (the
 //! [`ItemOutcome`] and, beside it, what the run measured), which the caller's `settle`
-//! takes as soon as it ends (so that it is logged then, even if the invocation dies
-//! later); what `settle` makes of them comes back in the event's order.
+//! takes, with the item's index in the event, as soon as it ends (so that it is logged
+//! then, even if the invocation dies later); what `settle` makes of them comes back in the
+//! event's order.
 
 use std::time::{Duration, Instant};
 
@@ -104,6 +105,8 @@ pub struct Telemetry {
     pub api_latencies: Vec<Duration>,
     /// How many of those the service throttled.
     pub throttles: u32,
+    /// The request id of the API's answer that decided the media's outcome.
+    pub request_id: Option<String>,
 }
 
 /// One item, run.
@@ -115,14 +118,14 @@ pub struct Finished {
     pub telemetry: Telemetry,
 }
 
-/// Runs `items`, `MAX_CONCURRENCY` at a time, hands each to `settle` as it ends, and gives
-/// what `settle` made of them back in their order.
+/// Runs `items`, `MAX_CONCURRENCY` at a time, hands each to `settle` (with its index) as
+/// it ends, and gives what `settle` made of them back in their order.
 pub async fn run<M: MediaApi, S: ObjectStore, T>(
     app: &App<M, S>,
     items: Vec<WorkItem>,
     options: RunOptions,
     deadline: Instant,
-    settle: &(impl Fn(Finished) -> T + Sync),
+    settle: &(impl Fn(usize, Finished) -> T + Sync),
 ) -> Vec<T> {
     // Unordered, so that a slow item holds one slot rather than the next items behind it;
     // the results are put back in the event's order afterwards.
@@ -130,7 +133,7 @@ pub async fn run<M: MediaApi, S: ObjectStore, T>(
         .map(|(index, item)| async move {
             (
                 index,
-                settle(item_through(app, item, options, deadline).await),
+                settle(index, item_through(app, item, options, deadline).await),
             )
         })
         .buffer_unordered(app.config.max_concurrency)
@@ -141,13 +144,14 @@ pub async fn run<M: MediaApi, S: ObjectStore, T>(
 }
 
 /// Runs groups of items (the items of each SQS message) as one run, and gives each group
-/// its own items back, in order.
+/// its own items back, in order. `settle` gets each item's index among all the groups'
+/// items, in order.
 pub async fn run_groups<M: MediaApi, S: ObjectStore, T>(
     app: &App<M, S>,
     groups: Vec<Vec<WorkItem>>,
     options: RunOptions,
     deadline: Instant,
-    settle: &(impl Fn(Finished) -> T + Sync),
+    settle: &(impl Fn(usize, Finished) -> T + Sync),
 ) -> Vec<Vec<T>> {
     let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
     let items = groups.into_iter().flatten().collect();
@@ -238,6 +242,7 @@ async fn delete<M: MediaApi, S: ObjectStore>(
             .await;
         telemetry.api_latencies = report.latencies;
         telemetry.throttles = report.throttles;
+        telemetry.request_id = report.request_id;
         MediaStep::Sent {
             result: report.result,
             attempts: report.attempts,
@@ -312,7 +317,7 @@ mod tests {
     #[tokio::test]
     async fn the_object_goes_only_once_the_api_said_its_media_is_gone() {
         let gone = app(FakeMedia::default());
-        let finished = run(&gone, vec![object("a.jpg")], DELETE, deadline(), &|f| f).await;
+        let finished = run(&gone, vec![object("a.jpg")], DELETE, deadline(), &|_, f| f).await;
         assert!(matches!(
             &finished[0].outcome,
             ItemOutcome::Resolved { media, object: ObjectStep::Removed(Ok(Removal::Deleted(_))), .. } if media.gone()
@@ -323,7 +328,14 @@ mod tests {
             failing: Some(MediaError::Network("connection reset".into())),
             ..FakeMedia::default()
         });
-        let finished = run(&failing, vec![object("a.jpg")], DELETE, deadline(), &|f| f).await;
+        let finished = run(
+            &failing,
+            vec![object("a.jpg")],
+            DELETE,
+            deadline(),
+            &|_, f| f,
+        )
+        .await;
         assert!(matches!(
             &finished[0].outcome,
             ItemOutcome::Resolved {
@@ -341,7 +353,7 @@ mod tests {
             dry_run: true,
             ..DELETE
         };
-        let finished = run(&gone, vec![object("b.jpg")], dry, deadline(), &|f| f).await;
+        let finished = run(&gone, vec![object("b.jpg")], dry, deadline(), &|_, f| f).await;
         assert!(matches!(
             &finished[0].outcome,
             ItemOutcome::Resolved {
@@ -373,7 +385,7 @@ mod tests {
             vec![skipped],
             vec![ids("four"), ids("five"), object("b.jpg")],
         ];
-        let finished = run_groups(&app, groups, DELETE, deadline(), &|f| f).await;
+        let finished = run_groups(&app, groups, DELETE, deadline(), &|_, f| f).await;
         let media = |group: &[Finished]| -> Vec<String> {
             group
                 .iter()

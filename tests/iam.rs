@@ -22,6 +22,7 @@ fn expected(variant: Variant) -> Outcomes {
             "deleted, s3Object deleted".to_owned(),
         ),
         ("delete marker", "deleted".to_owned()),
+        ("the same delete marker again", "alreadyDeleted".to_owned()),
         ("batch task for a missing object", "Succeeded".to_owned()),
         (
             "custom event retried after the object went",
@@ -73,6 +74,9 @@ fn marker_event(variant: Variant, bucket: &str, key: &str, marker: &str) -> Valu
 /// One deletion's outcome from a custom event's payload, or what went wrong.
 fn custom_outcome(answer: Answer) -> String {
     match answer {
+        Answer::Response(p) if p.get("ledgerError").is_some() => {
+            format!("not recorded: {}", p["ledgerError"])
+        }
         Answer::Response(p) => {
             let r = &p["results"][0];
             match r["outcome"].as_str() {
@@ -139,6 +143,28 @@ async fn run_flows(name: &str, variant: Variant, policy: &Policy) -> Run {
     };
     outcomes.push(("delete marker", outcome));
 
+    // The same marker again, as Lambda retries an event: the media is found gone, once
+    // GetLinkedWhatsAppBusinessAccountPhoneNumber said its phone number exists.
+    let answer = rig
+        .invoke(marker_event(variant, "media", "marker.jpg", &marker))
+        .await;
+    let asked = !rig
+        .endpoint
+        .seen_of("GetLinkedWhatsAppBusinessAccountPhoneNumber")
+        .is_empty();
+    let outcome = match answer {
+        Answer::Response(p)
+            if asked
+                && (p["batchItemFailures"] == json!([])
+                    || p["results"][0]["outcome"] == "alreadyDeleted") =>
+        {
+            "alreadyDeleted".to_owned()
+        }
+        Answer::Response(p) => format!("phone number asked: {asked}; {p}"),
+        Answer::Error(e) => format!("function error: {e}"),
+    };
+    outcomes.push(("the same delete marker again", outcome));
+
     // A Batch Operations task for an object that is already gone: settled, not failed.
     let answer = rig
         .invoke(json!({"invocationSchemaVersion": "2.0", "invocationId": "i",
@@ -179,9 +205,14 @@ async fn run_flows(name: &str, variant: Variant, policy: &Policy) -> Run {
     }
 
     let mut used = rig.faults.used_actions();
-    if !rig.endpoint.seen().is_empty() {
-        used.insert("social-messaging:DeleteWhatsAppMessageMedia".into());
-    }
+    // Each social-messaging operation the endpoint answered needs its action.
+    used.extend(
+        rig.endpoint
+            .seen()
+            .iter()
+            .filter_map(|s| s.operation)
+            .map(|operation| format!("social-messaging:{operation}")),
+    );
     Run {
         outcomes,
         used,

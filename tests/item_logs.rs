@@ -241,3 +241,60 @@ async fn unreadable_sqs_messages_are_logged_and_counted_apart() {
     assert_eq!(logs.matches("unreadable SQS message").count(), 2, "{logs}");
     assert!(endpoint.seen().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_failures_survive_every_log_level_the_template_allows() {
+    // At each level, one failed item: its line and the EMF document that counts it must
+    // pass Lambda's filter, or the dashboard goes blank and the alarms cannot fire.
+    for level in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
+        let endpoint =
+            LocalEndpoint::start(0, testkit::credentials(), testkit::REGION, Duration::ZERO)
+                .await
+                .unwrap();
+        endpoint.script("denied", [Reply::error(403, "AccessDeniedException", "no")]);
+        let log = log_path(&format!("level-{level}"));
+        let function = Function::spawn(
+            binary(),
+            &endpoint.url(),
+            &[
+                ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+                ("AWS_LAMBDA_LOG_LEVEL", level),
+            ],
+            &log,
+        )
+        .await;
+        let (payload, _) = function
+            .api
+            .invoke(json!({"deletions": [
+                {"mediaId": "denied", "originationPhoneNumberId": PHONE},
+                {"mediaId": "fine", "originationPhoneNumberId": PHONE}]}))
+            .await;
+        assert_eq!(payload["summary"]["failed"], 1, "{payload}");
+        drop(function);
+        let logs = std::fs::read_to_string(&log).unwrap();
+        let kept = testkit::lambda_log_filter(&logs, level).join("\n");
+        let emf = testkit::emf_documents(&kept);
+        assert_eq!(
+            emf.len(),
+            1,
+            "{level}: the metrics were filtered out:\n{logs}"
+        );
+        assert_eq!(emf[0]["Failed"], 1, "{level}: {}", emf[0]);
+        assert_eq!(emf[0]["Deleted"], 1, "{level}: {}", emf[0]);
+        let failed: Vec<_> = testkit::item_log_fields(&kept)
+            .into_iter()
+            .filter(|l| l["outcome"] == "failed")
+            .collect();
+        assert_eq!(
+            failed.len(),
+            1,
+            "{level}: the failed item's line was filtered out:\n{logs}"
+        );
+    }
+    // The filter itself: a line without a level, or without a valid timestamp, is INFO.
+    let lines = "{\"_aws\": {}}\nplain text\n\
+        {\"level\": \"ERROR\", \"timestamp\": \"2026-12-07T04:07:51.123Z\"}\n\
+        {\"level\": \"ERROR\", \"timestamp\": \"yesterday\"}";
+    assert_eq!(testkit::lambda_log_filter(lines, "WARN").len(), 1);
+    assert_eq!(testkit::lambda_log_filter(lines, "INFO").len(), 4);
+}

@@ -118,6 +118,104 @@ async fn a_second_delete_of_the_same_media_is_already_deleted() {
 }
 
 #[tokio::test]
+async fn a_not_found_of_an_unknown_phone_number_is_a_failure_never_already_deleted() {
+    let f = fixture(&[]).await;
+    let unknown = "phone-number-id-00000000000000000000000000000bad";
+    f.endpoint.unlink(unknown);
+    let event = |media_id: &str, phone: &str| json!({"mediaId": media_id, "originationPhoneNumberId": phone});
+    let payload = f
+        .invoke(json!({"deletions": [event("lost1", unknown), event("lost2", unknown)]}))
+        .await;
+    assert_eq!(payload["success"], false);
+    for result in payload["results"].as_array().unwrap() {
+        assert_eq!(result["outcome"], "failed", "{result}");
+        assert_eq!(result["error"]["type"], "UnknownPhoneNumber");
+        assert_eq!(result["error"]["httpStatus"], 404);
+        assert_eq!(result["error"]["retryable"], false);
+        assert!(result["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("phone number {unknown} does not exist")));
+        assert_eq!(result["attempts"], 1, "the lookup is not a DELETE attempt");
+    }
+    // Asked once for the instance, signed like the DELETE, and remembered.
+    let lookups = f
+        .endpoint
+        .seen_of("GetLinkedWhatsAppBusinessAccountPhoneNumber");
+    assert_eq!(lookups.len(), 1, "{lookups:?}");
+    assert_eq!(lookups[0].method, "GET");
+    assert_eq!(
+        lookups[0].target,
+        format!("/v1/whatsapp/waba/phone/details?id={unknown}")
+    );
+    assert_eq!(lookups[0].signature, Ok(()));
+    assert_eq!(
+        payload["results"][0]["error"]["requestId"].as_str(),
+        lookups[0].request_id.as_deref(),
+        "the evidence is the lookup's answer"
+    );
+
+    // A known phone number's 404 stays alreadyDeleted, asked once too.
+    f.endpoint.script(
+        "gone1",
+        [Reply::error(404, "ResourceNotFoundException", "x")],
+    );
+    f.endpoint.script(
+        "gone2",
+        [Reply::error(404, "ResourceNotFoundException", "x")],
+    );
+    let payload = f
+        .invoke(json!({"deletions": [ids("gone1"), ids("gone2")]}))
+        .await;
+    assert_eq!(payload["summary"]["alreadyDeleted"], 2, "{payload}");
+    assert_eq!(
+        f.endpoint
+            .seen_of("GetLinkedWhatsAppBusinessAccountPhoneNumber")
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_phone_lookup_that_fails_fails_the_item_with_its_cause() {
+    let f = fixture(&[("MAX_ATTEMPTS", "2")]).await;
+    for media in ["gone1", "gone2"] {
+        f.endpoint
+            .script(media, [Reply::error(404, "ResourceNotFoundException", "x")]);
+    }
+    // A role without the permission, then a service fault on every try.
+    f.endpoint.script_phone(
+        PHONE,
+        [Reply::error(403, "AccessDeniedException", "not allowed")],
+    );
+    let payload = f.invoke(ids("gone1")).await;
+    let error = &payload["results"][0]["error"];
+    assert_eq!(payload["results"][0]["outcome"], "failed", "{payload}");
+    assert_eq!(error["type"], "AccessDeniedException");
+    assert_eq!(error["retryable"], false);
+    assert!(error["message"].as_str().unwrap().contains(&format!(
+        "whether phone number {PHONE} exists could not be read"
+    )));
+    f.endpoint.script_phone(
+        PHONE,
+        (0..2).map(|_| Reply::error(500, "InternalServiceException", "boom")),
+    );
+    let payload = f.invoke(ids("gone2")).await;
+    assert_eq!(
+        payload["results"][0]["error"]["type"],
+        "InternalServiceException"
+    );
+    assert_eq!(payload["results"][0]["error"]["retryable"], true);
+    // Nothing failed was remembered: the next answer is asked for again.
+    assert_eq!(
+        f.endpoint
+            .seen_of("GetLinkedWhatsAppBusinessAccountPhoneNumber")
+            .len(),
+        3
+    );
+}
+
+#[tokio::test]
 async fn arn_phone_ids_are_sent_encoded_exactly_as_signed() {
     let f = fixture(&[]).await;
     let payload = f

@@ -108,9 +108,10 @@ proptest! {
             }))
             .collect();
         match event::recognise(&json!({ "Records": records })) {
-            Ok(Event::Notification(items)) => {
+            Ok(Event::Notification { items, .. }) => {
                 prop_assert_eq!(items.len(), keys.len());
-                for (item, key) in items.iter().zip(&keys) {
+                for (noticed, key) in items.iter().zip(&keys) {
+                    let item = &noticed.item;
                     match decode_key(key) {
                         Ok(decoded) => prop_assert!(matches!(item, WorkItem::Object(o) if o.object.key == decoded), "{item:?}"),
                         Err(_) => prop_assert!(matches!(item, WorkItem::Invalid(_)), "{item:?}"),

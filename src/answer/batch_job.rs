@@ -3,13 +3,17 @@
 use aws_lambda_events::event::s3::batch_job::{S3BatchJobResponse, S3BatchJobResult};
 
 use super::payload::{ItemResult, Outcome, S3Object};
+use crate::ledger::LedgerError;
 
 /// The S3 Batch Operations response: one result per task, in the invocation's order. A
-/// task missing from the results is a `PermanentFailure`, never a silent success.
+/// task missing from the results is a `PermanentFailure`, never a silent success. When
+/// the erasure ledger could not record the tasks (`unrecorded`), each is a
+/// `TemporaryFailure`, so that Batch Operations retries it and the retry is recorded.
 pub fn batch_response<'a>(
     schema_version: String,
     invocation_id: String,
     results: impl IntoIterator<Item = (String, &'a ItemResult)>,
+    unrecorded: Option<&LedgerError>,
 ) -> S3BatchJobResponse {
     let mut response = S3BatchJobResponse::default();
     response.invocation_schema_version = Some(schema_version);
@@ -17,9 +21,25 @@ pub fn batch_response<'a>(
     response.invocation_id = Some(invocation_id);
     response.results = results
         .into_iter()
-        .map(|(task_id, item)| task_result(task_id, item))
+        .map(|(task_id, item)| {
+            let result = task_result(task_id, item);
+            match unrecorded {
+                Some(error) => unrecorded_result(result, error),
+                None => result,
+            }
+        })
         .collect();
     response
+}
+
+/// A task's result when the ledger could not record it: a `TemporaryFailure` that says
+/// what was done and why it must be retried.
+fn unrecorded_result(mut result: S3BatchJobResult, error: &LedgerError) -> S3BatchJobResult {
+    let done = result.result_string.take().unwrap_or_default();
+    let text = format!("{}: {done} (not recorded: {error})", LedgerError::TYPE);
+    result.result_code = Some(ResultCode::TemporaryFailure.as_str().to_owned());
+    result.result_string = Some(text.chars().take(RESULT_STRING_CHARS).collect());
+    result
 }
 
 /// A Batch Operations task's result code.
@@ -143,6 +163,7 @@ mod tests {
                 ("t2".to_owned(), &failed),
                 ("t3".to_owned(), &invalid),
             ],
+            None,
         );
         assert_eq!(
             serde_json::to_value(answer).unwrap(),
@@ -153,6 +174,31 @@ mod tests {
                  "resultString": "MetadataLookupFailed: HeadObject failed: SlowDown"},
                 {"taskId": "t3", "resultCode": "PermanentFailure",
                  "resultString": "InvalidInput: the task has no s3Key"}]})
+        );
+
+        let unrecorded = LedgerError {
+            bucket: "ledger".into(),
+            key: "erasures/x.json".into(),
+            error: StoreError {
+                operation: "PutObject",
+                status: Some(503),
+                message: "SlowDown".into(),
+                retryable: true,
+            },
+        };
+        let answer = batch_response(
+            "2.0".into(),
+            "inv".into(),
+            [("t1".to_owned(), &skipped), ("t3".to_owned(), &invalid)],
+            Some(&unrecorded),
+        );
+        assert_eq!(
+            serde_json::to_value(answer).unwrap()["results"],
+            json!([
+                {"taskId": "t1", "resultCode": "TemporaryFailure", "resultString":
+                 "LedgerWriteFailed: skipped: no media id (not recorded: the erasure ledger could not be written to s3://ledger/erasures/x.json: PutObject failed: SlowDown)"},
+                {"taskId": "t3", "resultCode": "TemporaryFailure", "resultString":
+                 "LedgerWriteFailed: InvalidInput: the task has no s3Key (not recorded: the erasure ledger could not be written to s3://ledger/erasures/x.json: PutObject failed: SlowDown)"}])
         );
     }
 }

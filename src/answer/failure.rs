@@ -7,6 +7,7 @@ use thiserror::Error;
 use super::payload::{ItemResult, Payload};
 use super::size::AnswerError;
 use crate::event::EventError;
+use crate::ledger::LedgerError;
 
 /// An invocation that fails as a whole, so that Lambda's retries and failure destinations
 /// take over. Lambda reports it as `{"errorType", "errorMessage"}`.
@@ -34,6 +35,10 @@ pub enum FunctionError {
         /// The failures, briefly.
         details: String,
     },
+    /// The erasure ledger could not record an asynchronous event's results: Lambda retries
+    /// the event, and the retry records what it finds.
+    #[error(transparent)]
+    LedgerWriteFailed(#[from] LedgerError),
 }
 
 impl From<FunctionError> for Diagnostic {
@@ -41,6 +46,7 @@ impl From<FunctionError> for Diagnostic {
         let error_type = match &error {
             FunctionError::InvalidEvent(_) | FunctionError::AnswerTooLarge(_) => "InvalidEvent",
             FunctionError::ItemsFailed { .. } => "ItemsFailed",
+            FunctionError::LedgerWriteFailed(_) => LedgerError::TYPE,
         };
         Diagnostic {
             error_type: error_type.into(),

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::ledger::LedgerError;
 use crate::model::{InvalidItem, KeyNow, ObjectRef, Removal, StoreError, Target};
 use crate::pipeline::{ItemOutcome, MediaStep, ObjectStep};
 use crate::whatsapp::{MediaError, MediaGone};
@@ -56,6 +57,14 @@ pub struct ErrorReport {
 }
 
 impl ErrorReport {
+    /// The same report, with `message` (clipped) for its message.
+    fn with_message(self, message: impl std::fmt::Display) -> Self {
+        Self {
+            message: clip(message.to_string()),
+            ..self
+        }
+    }
+
     /// An S3 failure, under one of the function's own error types.
     fn s3(error_type: &str, error: &StoreError) -> Self {
         Self {
@@ -377,6 +386,13 @@ pub struct Payload {
     pub summary: Summary,
     /// One result per item, in the order of the event.
     pub results: Vec<ItemResult>,
+    /// The event's `reference`, as the erasure ledger records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Why the erasure ledger could not record the results: the invocation failed, and
+    /// should be sent again (a retry records what it finds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger_error: Option<ErrorReport>,
 }
 
 impl Payload {
@@ -401,6 +417,24 @@ impl Payload {
             dry_run,
             summary,
             results,
+            reference: None,
+            ledger_error: None,
+        }
+    }
+
+    /// The same payload, answering an event with this `reference`.
+    pub fn with_reference(self, reference: Option<String>) -> Self {
+        Self { reference, ..self }
+    }
+
+    /// The same payload, failed because the erasure ledger could not record it.
+    pub fn with_ledger_error(self, error: &LedgerError) -> Self {
+        Self {
+            success: false,
+            ledger_error: Some(
+                ErrorReport::s3(LedgerError::TYPE, &error.error).with_message(error),
+            ),
+            ..self
         }
     }
 }

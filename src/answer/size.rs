@@ -24,8 +24,9 @@ pub const MAX_DELETIONS: usize = 1_000;
 /// character once control characters are gone).
 pub const WRITTEN_PER_ITEM: usize = 2_560;
 
-/// `success`, `dryRun` and `summary` around the results.
-const ENVELOPE: usize = 256;
+/// `success`, `dryRun` and `summary` around the results, the event's `reference` (at most
+/// 256 characters of 4 bytes), and a `ledgerError` block like an item's message block.
+const ENVELOPE: usize = 256 + (256 * 4 + 16) + WRITTEN_PER_ITEM;
 /// Ids found on an object are echoed when they are not valid: [`ECHO_CHARS`] and an
 /// ellipsis each, 6 bytes a character at worst (`\u0001`).
 const FOUND_IDS: usize = 2 * ((ECHO_CHARS + 1) * 6 + 2);
@@ -201,6 +202,27 @@ mod tests {
     }
 
     #[test]
+    fn the_envelope_holds_the_longest_reference_and_a_ledger_error() {
+        let error = crate::ledger::LedgerError {
+            bucket: "b".repeat(63),
+            key: "\u{1}".repeat(1000),
+            error: crate::model::StoreError {
+                operation: "PutObject",
+                status: Some(503),
+                message: "\u{10FFFF}".repeat(2000),
+                retryable: true,
+            },
+        };
+        let payload = super::super::payload::Payload::new(false, vec![])
+            .with_reference(Some(
+                "\u{10FFFF}".repeat(crate::event::reference::MAX_CHARS),
+            ))
+            .with_ledger_error(&error);
+        let written = serde_json::to_string(&payload).unwrap().len();
+        assert!(written <= ENVELOPE, "{written}");
+    }
+
+    #[test]
     fn the_bound_counts_what_each_item_echoes() {
         let ids = |key: &str| {
             WorkItem::Ids(crate::model::IdsRequest {
@@ -216,7 +238,7 @@ mod tests {
         // Besides what it names, an item with an object may echo the version its key
         // serves after a delete.
         let plain = answer_bound(&[ids("k")]);
-        let written = WRITTEN_PER_ITEM + CURRENT_VERSION_ID;
+        let written = ENVELOPE + WRITTEN_PER_ITEM + CURRENT_VERSION_ID;
         assert!(plain > written && plain < written + 400, "{plain}");
         // A control character is six bytes of JSON.
         assert_eq!(answer_bound(&[ids("\u{1}")]), plain + 5);

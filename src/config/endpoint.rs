@@ -7,12 +7,17 @@ use super::{ConfigError, EndpointSettings};
 
 /// The path of the DeleteWhatsAppMessageMedia operation.
 const MEDIA_PATH: &str = "/v1/whatsapp/media";
+/// The path of GetLinkedWhatsAppBusinessAccountPhoneNumber, which tells whether a phone
+/// number exists.
+const PHONE_PATH: &str = "/v1/whatsapp/waba/phone/details";
 
 /// A resolved endpoint for the media operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// `scheme://host[:port][/base-path]/v1/whatsapp/media`, without a query.
     pub media_url: String,
+    /// `scheme://host[:port][/base-path]/v1/whatsapp/waba/phone/details`, without a query.
+    pub phone_url: String,
     /// The `Host` header that is both signed and sent.
     pub host: String,
 }
@@ -35,6 +40,7 @@ pub fn resolve(settings: &EndpointSettings, region: &str) -> Result<Endpoint, Co
     let base_path = url.path().trim_end_matches('/');
     Ok(Endpoint {
         media_url: format!("{}://{host}{base_path}{MEDIA_PATH}", url.scheme()),
+        phone_url: format!("{}://{host}{base_path}{PHONE_PATH}", url.scheme()),
         host,
     })
 }

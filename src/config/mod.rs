@@ -77,6 +77,17 @@ pub struct Config {
     pub max_attempts: u32,
     /// `REQUEST_TIMEOUT_MS`: the longest one attempt may take.
     pub request_timeout: Duration,
+    /// Where the erasure ledger's records go: `None` without `ERASURE_LEDGER_BUCKET`.
+    pub ledger: Option<LedgerSettings>,
+}
+
+/// Where the erasure ledger writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerSettings {
+    /// `ERASURE_LEDGER_BUCKET`.
+    pub bucket: String,
+    /// `ERASURE_LEDGER_PREFIX` (default `erasures/`), ending in `/`.
+    pub prefix: String,
 }
 
 impl Config {
@@ -123,6 +134,15 @@ impl Config {
             request_timeout: Duration::from_millis(
                 env.get("REQUEST_TIMEOUT_MS").number_or(5000, 1..=900_000)?,
             ),
+            ledger: match env.get("ERASURE_LEDGER_BUCKET").bucket_name()? {
+                Some(bucket) => Some(LedgerSettings {
+                    bucket,
+                    prefix: env
+                        .get("ERASURE_LEDGER_PREFIX")
+                        .key_prefix_or("erasures/")?,
+                }),
+                None => None,
+            },
         })
     }
 }
@@ -313,6 +333,40 @@ mod tests {
             .captures("media/abc123.jpg")
             .unwrap();
         assert_eq!(&caps["mediaId"], "abc123");
+    }
+
+    #[test]
+    fn the_ledger_is_off_until_it_has_a_bucket() {
+        assert_eq!(config(&[]).unwrap().ledger, None);
+        assert_eq!(
+            config(&[("ERASURE_LEDGER_PREFIX", "audit/")])
+                .unwrap()
+                .ledger,
+            None
+        );
+        let on = |prefix: Option<&str>| {
+            let mut vars = vec![("ERASURE_LEDGER_BUCKET", "erasure-ledger-1")];
+            vars.extend(prefix.map(|p| ("ERASURE_LEDGER_PREFIX", p)));
+            config(&vars).map(|c| c.ledger.unwrap())
+        };
+        assert_eq!(
+            on(None).unwrap(),
+            LedgerSettings {
+                bucket: "erasure-ledger-1".into(),
+                prefix: "erasures/".into()
+            }
+        );
+        assert_eq!(
+            on(Some("audit/whatsapp")).unwrap().prefix,
+            "audit/whatsapp/"
+        );
+        for bad in ["Ledger", "ab", "-ledger", "ledger_1", "ledger-"] {
+            let e = config(&[("ERASURE_LEDGER_BUCKET", bad)]).unwrap_err();
+            assert_eq!(e.variable, "ERASURE_LEDGER_BUCKET", "{bad}");
+        }
+        for bad in ["/erasures/", "a\nb"] {
+            assert_eq!(on(Some(bad)).unwrap_err().variable, "ERASURE_LEDGER_PREFIX");
+        }
     }
 
     #[test]

@@ -85,6 +85,44 @@ impl Setting {
         }
     }
 
+    /// An S3 general purpose bucket's name: 3 to 63 lower-case letters, digits, `.` and
+    /// `-`, beginning and ending with a letter or digit.
+    pub(super) fn bucket_name(self) -> Result<Option<String>, ConfigError> {
+        let Some(value) = &self.value else {
+            return Ok(None);
+        };
+        let name = value.trim();
+        let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let valid = (3..=63).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+            && edge(name.as_bytes().first())
+            && edge(name.as_bytes().last());
+        if !valid {
+            return Err(self.error(format!(
+                "expected an S3 bucket name (3 to 63 lower-case letters, digits, `.` and `-`), got {value:?}"
+            )));
+        }
+        Ok(Some(name.to_owned()))
+    }
+
+    /// A key prefix ending in `/` (added when missing), from `default` when unset: at most
+    /// 512 bytes, without control characters, not starting with `/`.
+    pub(super) fn key_prefix_or(self, default: &str) -> Result<String, ConfigError> {
+        let value = self.value.as_deref().unwrap_or(default).trim();
+        if value.len() > 512 || value.starts_with('/') || value.chars().any(char::is_control) {
+            return Err(self.error(format!(
+                "expected a key prefix of at most 512 bytes, without control characters, not starting with `/`, got {value:?}"
+            )));
+        }
+        Ok(if value.ends_with('/') {
+            value.to_owned()
+        } else {
+            format!("{value}/")
+        })
+    }
+
     /// A valid phone number id.
     pub(super) fn phone_number_id(self) -> Result<Option<PhoneNumberId>, ConfigError> {
         self.value

@@ -16,6 +16,11 @@ pub struct BatchJob {
     pub invocation_id: String,
     /// `1.0` or `2.0`, echoed in the response.
     pub schema_version: String,
+    /// The job's id, for the erasure ledger.
+    pub job_id: Option<String>,
+    /// `job.userArguments.reference` (schema 2.0): why the job was run, for the erasure
+    /// ledger.
+    pub reference: Option<String>,
     /// The tasks, in order.
     pub tasks: Vec<Task>,
 }
@@ -37,12 +42,24 @@ struct Invocation {
     invocation_schema_version: String,
     #[serde(default)]
     invocation_id: String,
+    #[serde(default)]
+    job: Job,
     tasks: Vec<Value>,
 }
 
+/// The job around the tasks: its id, and (schema 2.0) the arguments it was created with.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Job {
+    id: Option<String>,
+    #[serde(default)]
+    user_arguments: Map<String, Value>,
+}
+
 /// A task of schema 2.0. aws_lambda_events has only schema 1.0's task, which names its
-/// bucket by `s3BucketArn`; 2.0 names it by `s3Bucket`. (2.0's `job.userArguments` is not
-/// read: the function takes no arguments from a job.)
+/// bucket by `s3BucketArn`; 2.0 names it by `s3Bucket`. (Of 2.0's `job.userArguments`,
+/// only `reference` is read, for the erasure ledger: nothing a job says changes what is
+/// deleted.)
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TaskV2 {
@@ -71,15 +88,32 @@ pub(crate) fn parse(event: &Value) -> Result<BatchJob, EventError> {
             })
         }
     };
+    let reference = super::reference::read(
+        invocation.job.user_arguments.get("reference"),
+        "job.userArguments.reference",
+    );
     let tasks = invocation
         .tasks
         .iter()
         .enumerate()
-        .map(|(index, task)| read_task(task, &format!("tasks[{index}]"), v2))
+        .map(|(index, task)| {
+            let task = read_task(task, &format!("tasks[{index}]"), v2);
+            match &reference {
+                Ok(_) => task,
+                // A job whose reference is wrong fails each task, naming it: nothing is
+                // deleted under a reference the ledger could not record.
+                Err(problem) => Task {
+                    item: WorkItem::invalid(None, problem.clone()),
+                    ..task
+                },
+            }
+        })
         .collect();
     Ok(BatchJob {
         invocation_id: invocation.invocation_id,
         schema_version: invocation.invocation_schema_version,
+        job_id: invocation.job.id.filter(|id| !id.is_empty()),
+        reference: reference.unwrap_or_default(),
         tasks,
     })
 }
@@ -179,6 +213,27 @@ mod tests {
             matches!(&job.tasks[0].item, WorkItem::Object(o) if o.object.key == "café.jpg" && o.object.version_id.is_none())
         );
         assert!(matches!(&job.tasks[1].item, WorkItem::Invalid(_)));
+    }
+
+    #[test]
+    fn the_job_id_and_its_reference_are_read_and_a_bad_reference_fails_each_task() {
+        let job = |user_arguments: Value| {
+            parse(
+                &json!({"invocationSchemaVersion": "2.0", "invocationId": "i",
+                "job": {"id": "job-1", "userArguments": user_arguments},
+                "tasks": [{"taskId": "t1", "s3Key": "a.jpg", "s3Bucket": "media"}]}),
+            )
+            .unwrap()
+        };
+        let with = job(json!({"reference": "DSR-7", "other": "ignored"}));
+        assert_eq!(with.job_id.as_deref(), Some("job-1"));
+        assert_eq!(with.reference.as_deref(), Some("DSR-7"));
+        assert!(matches!(&with.tasks[0].item, WorkItem::Object(_)));
+        assert_eq!(job(json!({})).reference, None);
+        let bad = job(json!({"reference": 7}));
+        assert_eq!(bad.tasks[0].task_id, "t1");
+        assert!(matches!(&bad.tasks[0].item, WorkItem::Invalid(e)
+            if e.problem == "\"job.userArguments.reference\" must be a string, got a number"));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct CustomEvent {
     pub dry_run: bool,
     /// `"deleteS3Object": false` keeps the event's S3 objects.
     pub delete_s3_object: bool,
+    /// `"reference"`: why the deletions were asked for, for the erasure ledger.
+    pub reference: Option<String>,
 }
 
 const ITEM_FIELDS: [&str; 5] = [
@@ -40,6 +42,8 @@ pub(crate) fn matches(map: &Map<String, Value>) -> bool {
 pub(crate) fn parse(map: &Map<String, Value>) -> Result<CustomEvent, EventError> {
     let dry_run = bool_option(map, "dryRun", false)?;
     let delete_s3_object = bool_option(map, "deleteS3Object", true)?;
+    let reference = super::reference::read(map.get("reference"), "reference")
+        .map_err(EventError::BadReference)?;
     let items = match map.get("deletions") {
         Some(Value::Array(items)) => items.iter().map(item).collect(),
         _ => vec![item_from_map(map)],
@@ -48,6 +52,7 @@ pub(crate) fn parse(map: &Map<String, Value>) -> Result<CustomEvent, EventError>
         items,
         dry_run,
         delete_s3_object,
+        reference,
     })
 }
 
@@ -187,6 +192,20 @@ mod tests {
                     version_id: Some("v1".into())
                 }),
             })]
+        );
+    }
+
+    #[test]
+    fn a_reference_is_read_once_for_the_whole_event() {
+        let c = custom(json!({"deletions": [{"mediaId": "a"}, {"mediaId": "b"}],
+                              "reference": "DSR-2026-0042"}));
+        assert_eq!(c.reference.as_deref(), Some("DSR-2026-0042"));
+        assert_eq!(c.items.len(), 2);
+        assert_eq!(custom(json!({"mediaId": "a"})).reference, None);
+        let bad = recognise(&json!({"mediaId": "a", "reference": ["x"]})).unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            "\"reference\" must be a string, got an array"
         );
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::read::typed;
-use crate::model::{Metadata, ObjectItem, ObjectRef, WorkItem};
+use crate::model::{Metadata, Noticed, ObjectItem, ObjectRef, WorkItem};
 
 /// The `detail` of S3's EventBridge events, as far as the function reads it. The crate
 /// types the envelope only, and leaves the detail of each source to its user.
@@ -18,6 +18,9 @@ pub(crate) struct ObjectDetail {
     object: DetailObject,
     /// `Object Deleted` only: `Permanently Deleted` or `Delete Marker Created`.
     deletion_type: Option<String>,
+    /// The account or service principal whose request deleted the object. Kept as it
+    /// comes, so that a value of another type leaves the event readable.
+    requester: Option<Value>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -37,12 +40,24 @@ pub(crate) fn matches(map: &Map<String, Value>) -> bool {
     map.get("source").and_then(Value::as_str) == Some("aws.s3") && map.contains_key("detail-type")
 }
 
-/// The event's one work item. `at` is where the event sits (empty at the top).
-pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
+/// The event's one work item, with its requester. `at` is where the event sits (empty at
+/// the top).
+pub(crate) fn parse(value: &Value, at: &str) -> Vec<Noticed> {
     let event = match typed::<EventBridgeEvent<ObjectDetail>>(value, "the EventBridge event", at) {
         Ok(event) => event,
-        Err(problem) => return vec![WorkItem::invalid(None, problem)],
+        Err(problem) => return vec![Noticed::anonymous(WorkItem::invalid(None, problem))],
     };
+    let requester = match &event.detail.requester {
+        Some(Value::String(requester)) if !requester.is_empty() => Some(requester.clone()),
+        _ => None,
+    };
+    vec![Noticed {
+        item: item(event),
+        requester,
+    }]
+}
+
+fn item(event: EventBridgeEvent<ObjectDetail>) -> WorkItem {
     let detail_type = event.detail_type;
     let deleted_at = event.time.map(|time| time.timestamp());
     let detail = event.detail;
@@ -52,12 +67,12 @@ pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
         version_id: detail.object.version_id.filter(|v| !v.is_empty()),
     };
     if detail_type != "Object Deleted" {
-        return vec![WorkItem::Skipped {
+        return WorkItem::Skipped {
             object: Some(object),
             reason: format!("EventBridge \"{detail_type}\" is not a deletion"),
-        }];
+        };
     }
-    let item = match detail.deletion_type.as_deref() {
+    match detail.deletion_type.as_deref() {
         // Nothing is read for a permanent delete, so nothing could prove which form of
         // the key was the object: the key pattern sees the key as delivered, never a guess.
         // Its decoded form rides along all the same: the key pattern must not act while
@@ -88,8 +103,7 @@ pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
             Some(object),
             format!("unknown detail.deletion-type {other:?}"),
         ),
-    };
-    vec![item]
+    }
 }
 
 /// The key percent-decoded (`%XX` only: a `+` stays a `+`), when that is valid UTF-8 and
@@ -109,7 +123,24 @@ mod tests {
     use super::*;
 
     fn parse_top(value: &Value) -> Vec<WorkItem> {
-        parse(value, "")
+        parse(value, "").into_iter().map(|n| n.item).collect()
+    }
+
+    #[test]
+    fn the_item_names_the_events_requester() {
+        let mut deleted = event("Object Deleted", "Permanently Deleted");
+        deleted["detail"]["requester"] = json!("123456789012");
+        assert_eq!(
+            parse(&deleted, "")[0].requester.as_deref(),
+            Some("123456789012")
+        );
+        let unnamed = event("Object Deleted", "Permanently Deleted");
+        assert_eq!(parse(&unnamed, "")[0].requester, None);
+        // A requester of another type names nobody, and the event is still read.
+        deleted["detail"]["requester"] = json!(123456789012u64);
+        let odd = parse(&deleted, "");
+        assert_eq!(odd[0].requester, None);
+        assert!(matches!(odd[0].item, WorkItem::Object(_)));
     }
 
     fn event(detail_type: &str, deletion_type: &str) -> Value {

@@ -7,6 +7,7 @@ pub mod eventbridge;
 pub(crate) mod fixtures;
 mod read;
 pub mod redrive;
+pub mod reference;
 pub mod s3;
 pub mod sqs;
 
@@ -16,7 +17,7 @@ use read::json_type;
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::model::WorkItem;
+use crate::model::{Noticed, Source};
 
 /// The shapes this function accepts, named in the error for an event of no known shape.
 const EXPECTED_SHAPES: &str = "an S3 event notification (Records[].eventSource \"aws:s3\", \
@@ -25,7 +26,8 @@ const EXPECTED_SHAPES: &str = "an S3 event notification (Records[].eventSource \
      records carrying either (Records[].eventSource \"aws:sqs\"), \
      an S3 Batch Operations job (invocationSchemaVersion 1.0 or 2.0 with tasks), \
      or a custom event: {\"mediaId\", \"originationPhoneNumberId\"} and/or {\"bucket\", \"key\", \"versionId\"}, \
-     or {\"deletions\": [ ...such items... ]}, each optionally with \"dryRun\" and \"deleteS3Object\"";
+     or {\"deletions\": [ ...such items... ]}, each optionally with \"dryRun\", \"deleteS3Object\" \
+     and \"reference\"";
 
 /// An event the function cannot work with at all. Bad *items* of a known shape are not
 /// this: they fail one by one in the payload.
@@ -47,6 +49,9 @@ pub enum EventError {
         /// The JSON type it had.
         found: &'static str,
     },
+    /// The event's `reference` is not a short printable string.
+    #[error("{0}")]
+    BadReference(String),
 }
 
 /// A recognised event, reduced to its work.
@@ -55,7 +60,12 @@ pub enum Event {
     /// A manual invoke.
     Custom(custom::CustomEvent),
     /// An asynchronous notification: S3 (directly or through SNS) or EventBridge.
-    Notification(Vec<WorkItem>),
+    Notification {
+        /// Its items, each with its requester.
+        items: Vec<Noticed>,
+        /// `S3` or `EventBridge`.
+        source: Source,
+    },
     /// A batch of SQS messages.
     Sqs(Vec<sqs::Message>),
     /// An S3 Batch Operations invocation.
@@ -70,10 +80,16 @@ pub fn recognise(payload: &Value) -> Result<Event, EventError> {
         });
     };
     if s3::matches(map) {
-        return Ok(Event::Notification(s3::parse(payload, "")));
+        return Ok(Event::Notification {
+            items: s3::parse(payload, ""),
+            source: Source::S3,
+        });
     }
     if eventbridge::matches(map) {
-        return Ok(Event::Notification(eventbridge::parse(payload, "")));
+        return Ok(Event::Notification {
+            items: eventbridge::parse(payload, ""),
+            source: Source::EventBridge,
+        });
     }
     if sqs::matches(map) {
         return Ok(Event::Sqs(sqs::parse(payload)));

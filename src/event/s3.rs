@@ -8,7 +8,7 @@ use aws_lambda_events::event::sns::SnsRecord;
 use serde_json::{Map, Value};
 
 use super::read::{decode_key, record_source, typed, Records};
-use crate::model::{Metadata, ObjectItem, ObjectRef, WorkItem};
+use crate::model::{Metadata, Noticed, ObjectItem, ObjectRef, WorkItem};
 
 /// Whether the object is an S3 notification (or SNS carrying one), or S3's test event.
 pub(crate) fn matches(map: &Map<String, Value>) -> bool {
@@ -25,18 +25,19 @@ fn is_test_event(map: &Map<String, Value>) -> bool {
     map.get("Event").and_then(Value::as_str) == Some("s3:TestEvent")
 }
 
-/// One work item per record (several for an SNS message that carries several records).
-/// `at` is where the notification sits in the event (empty at the top).
-pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
+/// One work item per record (several for an SNS message that carries several records),
+/// each with the record's requester. `at` is where the notification sits in the event
+/// (empty at the top).
+pub(crate) fn parse(value: &Value, at: &str) -> Vec<Noticed> {
     if value.as_object().is_some_and(is_test_event) {
-        return vec![WorkItem::Skipped {
+        return vec![Noticed::anonymous(WorkItem::Skipped {
             object: None,
             reason: "s3:TestEvent: S3 checking the notification configuration".into(),
-        }];
+        })];
     }
     let records = match typed::<Records>(value, "the notification", at) {
         Ok(envelope) => envelope.records,
-        Err(problem) => return vec![WorkItem::invalid(None, problem)],
+        Err(problem) => return vec![Noticed::anonymous(WorkItem::invalid(None, problem))],
     };
     records
         .iter()
@@ -45,26 +46,31 @@ pub(crate) fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
         .collect()
 }
 
-fn record_items(record: &Value, at: &str) -> Vec<WorkItem> {
+fn record_items(record: &Value, at: &str) -> Vec<Noticed> {
+    let invalid = |problem| vec![Noticed::anonymous(WorkItem::invalid(None, problem))];
     match record_source(record) {
-        Some("aws:s3") => vec![match typed::<S3EventRecord>(record, "the S3 record", at) {
-            Ok(record) => s3_record(record),
-            Err(problem) => WorkItem::invalid(None, problem),
-        }],
+        Some("aws:s3") => match typed::<S3EventRecord>(record, "the S3 record", at) {
+            Ok(record) => {
+                let requester = record.principal_id.principal_id.clone();
+                vec![Noticed {
+                    item: s3_record(record),
+                    requester: requester.filter(|r| !r.is_empty()),
+                }]
+            }
+            Err(problem) => invalid(problem),
+        },
         Some("aws:sns") => match typed::<SnsRecord>(record, "the SNS record", at) {
             Ok(record) => match serde_json::from_str::<Value>(&record.sns.message) {
                 Ok(inner) if inner.is_object() => parse(&inner, &format!("{at}.Sns.Message.")),
-                _ => vec![WorkItem::invalid(
-                    None,
-                    format!("{at}.Sns.Message is not an S3 event notification (JSON)"),
-                )],
+                _ => invalid(format!(
+                    "{at}.Sns.Message is not an S3 event notification (JSON)"
+                )),
             },
-            Err(problem) => vec![WorkItem::invalid(None, problem)],
+            Err(problem) => invalid(problem),
         },
-        other => vec![WorkItem::invalid(
-            None,
-            format!("{at} has eventSource {other:?} in an S3 notification"),
-        )],
+        other => invalid(format!(
+            "{at} has eventSource {other:?} in an S3 notification"
+        )),
     }
 }
 
@@ -115,6 +121,39 @@ mod tests {
 
     fn record(event_name: &str, key: &str, version_id: Option<&str>) -> Value {
         s3_record(event_name, "media", key, version_id)
+    }
+
+    /// The work items alone.
+    fn parse(value: &Value, at: &str) -> Vec<WorkItem> {
+        super::parse(value, at)
+            .into_iter()
+            .map(|n| n.item)
+            .collect()
+    }
+
+    #[test]
+    fn each_item_names_its_records_requester() {
+        let mut other = record("ObjectRemoved:Delete", "b.jpg", None);
+        other["userIdentity"]["principalId"] = json!("AWS:AIDAOTHER");
+        let mut blank = record("ObjectRemoved:Delete", "c.jpg", None);
+        blank["userIdentity"] = json!({});
+        let inner = json!({"Records": [record("ObjectRemoved:Delete", "d.jpg", None)]});
+        let noticed = super::parse(
+            &json!({"Records": [record("ObjectRemoved:Delete", "a.jpg", None), other, blank,
+                                sns_record(&inner.to_string())]}),
+            "",
+        );
+        let requesters: Vec<Option<&str>> =
+            noticed.iter().map(|n| n.requester.as_deref()).collect();
+        assert_eq!(
+            requesters,
+            [
+                Some("AWS:AROAEXAMPLE:janitor"),
+                Some("AWS:AIDAOTHER"),
+                None,
+                Some("AWS:AROAEXAMPLE:janitor")
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::read::{record_source, typed, Records};
 use super::{eventbridge, redrive, s3};
-use crate::model::WorkItem;
+use crate::model::{Noticed, Source};
 
 /// One SQS message and its work, or why its body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +16,9 @@ pub struct Message {
     /// The SQS `messageId`, reported in `batchItemFailures`.
     pub message_id: String,
     /// The message's items, or the reason its body is unreadable.
-    pub items: Result<Vec<WorkItem>, String>,
+    pub items: Result<Vec<Noticed>, String>,
+    /// `Sqs`, or `Redrive` for a Lambda on-failure record from the failure queue.
+    pub source: Source,
 }
 
 /// An SNS envelope, as SNS delivers it to an SQS queue without raw delivery: only what the
@@ -55,26 +57,36 @@ pub(crate) fn parse(event: &Value) -> Vec<Message> {
         .enumerate()
         .map(|(index, record)| {
             match typed::<SqsMessage>(record, "the SQS message", &format!("Records[{index}]")) {
-                Ok(message) => Message {
-                    message_id: message.message_id.unwrap_or_default(),
-                    items: message
+                Ok(message) => {
+                    let body = message
                         .body
                         .ok_or_else(|| "the message has no body".to_owned())
-                        .and_then(|body| body_items(&body)),
-                },
+                        .and_then(|body| body_items(&body));
+                    let (items, source) = match body {
+                        Ok((items, source)) => (Ok(items), source),
+                        Err(problem) => (Err(problem), Source::Sqs),
+                    };
+                    Message {
+                        message_id: message.message_id.unwrap_or_default(),
+                        items,
+                        source,
+                    }
+                }
                 Err(problem) => Message {
                     message_id: typed::<MessageId>(record, "", "")
                         .ok()
                         .and_then(|id| id.message_id)
                         .unwrap_or_default(),
                     items: Err(problem),
+                    source: Source::Sqs,
                 },
             }
         })
         .collect()
 }
 
-fn body_items(body: &str) -> Result<Vec<WorkItem>, String> {
+/// A body's items, and whether it is a redrive.
+fn body_items(body: &str) -> Result<(Vec<Noticed>, Source), String> {
     let mut value: Value =
         serde_json::from_str(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     // An SNS subscription without raw delivery wraps the notification in an envelope.
@@ -83,16 +95,18 @@ fn body_items(body: &str) -> Result<Vec<WorkItem>, String> {
         value = serde_json::from_str(&envelope.message)
             .map_err(|e| format!("the SNS message is not JSON: {e}"))?;
     }
+    let mut source = Source::Sqs;
     if value.as_object().is_some_and(redrive::matches) {
         value = redrive::original_event(&value)?;
+        source = Source::Redrive;
     }
     let Value::Object(map) = &value else {
         return Err("the body is not a JSON object".into());
     };
     if s3::matches(map) {
-        Ok(s3::parse(&value, "body."))
+        Ok((s3::parse(&value, "body."), source))
     } else if eventbridge::matches(map) {
-        Ok(eventbridge::parse(&value, "body"))
+        Ok((eventbridge::parse(&value, "body"), source))
     } else {
         Err("the body is not an S3 event notification, an EventBridge event or a Lambda failure record".into())
     }
@@ -104,6 +118,15 @@ mod tests {
 
     use super::*;
     use crate::event::fixtures::{s3_record, sns_envelope};
+    use crate::model::WorkItem;
+
+    /// A message's work items alone.
+    fn work(message: &Message) -> Result<Vec<WorkItem>, String> {
+        message
+            .items
+            .clone()
+            .map(|items| items.into_iter().map(|n| n.item).collect())
+    }
 
     #[test]
     fn bodies_of_every_kind() {
@@ -130,15 +153,15 @@ mod tests {
         let messages = parse(&event);
         assert_eq!(messages.len(), 8);
         assert!(
-            matches!(&messages[0].items, Ok(items) if matches!(&items[..], [WorkItem::Object(_)]))
+            matches!(&work(&messages[0]), Ok(items) if matches!(&items[..], [WorkItem::Object(_)]))
         );
         assert!(
-            matches!(&messages[1].items, Ok(items) if matches!(&items[..], [WorkItem::Object(_)]))
+            matches!(&work(&messages[1]), Ok(items) if matches!(&items[..], [WorkItem::Object(_)]))
         );
         assert!(messages[2].items.is_err());
         assert!(messages[3].items.is_err());
         assert!(
-            matches!(&messages[4].items, Ok(items) if matches!(&items[..], [WorkItem::Skipped { .. }]))
+            matches!(&work(&messages[4]), Ok(items) if matches!(&items[..], [WorkItem::Skipped { .. }]))
         );
         assert_eq!(messages[2].message_id, "m3");
         // A message that is not an SQS message still names itself, for the retry.
@@ -154,7 +177,7 @@ mod tests {
             messages[6].items
         );
         assert!(
-            matches!(&messages[7].items, Ok(items) if matches!(&items[..], [WorkItem::Object(_)])),
+            matches!(&work(&messages[7]), Ok(items) if matches!(&items[..], [WorkItem::Object(_)])),
             "{:?}",
             messages[7].items
         );

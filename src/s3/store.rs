@@ -85,6 +85,16 @@ pub trait ObjectStore: Send + Sync {
         version_id: Option<&str>,
         if_match: Option<&str>,
     ) -> impl Future<Output = Result<ObjectDeletion, StoreError>> + Send;
+
+    /// PutObject of a new object (`If-None-Match: *`, so that an object already under the
+    /// key is never replaced): the erasure ledger's records.
+    fn put_new(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// One entry of a key's version listing.
@@ -277,6 +287,29 @@ impl ObjectStore for S3Store {
             }
             Err(e) => Err(store_error("DeleteObject", e, version_id)),
         }
+    }
+
+    async fn put_new(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        // A bucket with Object Lock requires a checksum of each upload: asked for here, so
+        // that AWS_REQUEST_CHECKSUM_CALCULATION=when_required cannot drop it.
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .if_none_match("*")
+            .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Crc32)
+            .content_type(content_type)
+            .body(body.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| store_error("PutObject", e, None))
     }
 }
 

@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use crate::answer::payload::{ItemResult, S3Object};
 
-/// Logs `result`, which took `latency` from start to end: `info` when it is done, `warn`
-/// with the error when it failed.
-pub fn log(result: &ItemResult, latency: Duration) {
+/// Logs `result`, which took `latency` from start to end, with the erasure request's
+/// `reference`: `info` when it is done, `error` with the error when it failed. A failure
+/// is an error so that it survives Lambda's log-level filter at every level the template
+/// allows (up to ERROR): someone must act on it.
+pub fn log(result: &ItemResult, latency: Duration, reference: Option<&str>) {
+    let reference = reference.map(one_line);
     let media_id = result.media_id.as_deref().map(one_line);
     let phone_number_id = result.origination_phone_number_id.as_deref().map(one_line);
     let object = result.object.as_ref();
@@ -36,12 +39,13 @@ pub fn log(result: &ItemResult, latency: Duration) {
                 .as_deref(),
             attempts = result.attempts,
             latency_ms,
+            reference = reference.as_deref(),
             "media item done"
         );
         return;
     }
     let error = result.error.as_ref().or(result.s3_error.as_ref());
-    tracing::warn!(
+    tracing::error!(
         media_id = media_id.as_deref(),
         origination_phone_number_id = phone_number_id.as_deref(),
         bucket = bucket.as_deref(),
@@ -54,6 +58,7 @@ pub fn log(result: &ItemResult, latency: Duration) {
         error_type = error.map(|e| e.error_type.as_str()),
         error_message = error.map(|e| one_line(&e.message)).as_deref(),
         retryable = result.retryable(),
+        reference = reference.as_deref(),
         "media item failed"
     );
 }

@@ -5,7 +5,8 @@
 //! `Retries` (requests sent beyond the first, per item), `Throttled` (requests the service
 //! throttled), `ApiLatency` (milliseconds per
 //! DeleteWhatsAppMessageMedia request), `UnreadableMessages` (SQS messages of which no item
-//! could be read, so that no item result counts them), and `ColdStart` (1 on an instance's
+//! could be read, so that no item result counts them), `LedgerWriteFailed` (items whose
+//! results the erasure ledger could not record), and `ColdStart` (1 on an instance's
 //! first invocation).
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,21 +15,23 @@ use metrics::{counter, describe_histogram, histogram, Unit};
 use metrics_cloudwatch_embedded::Builder;
 pub use metrics_cloudwatch_embedded::Collector;
 
-use crate::answer::payload::{ItemResult, Outcome, S3Object};
-use crate::pipeline::Telemetry;
+use super::Settled;
+use crate::answer::payload::{Outcome, S3Object};
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "WhatsAppMediaCleanup";
 
 static COLD: AtomicBool = AtomicBool::new(true);
 
-/// Installs the EMF recorder for the process; `flush` it after each invocation.
-pub fn init(function_name: &str) -> Result<&'static Collector, String> {
+/// Installs the EMF recorder for the process; [`flush`] it after each invocation.
+/// `log_level` is `AWS_LAMBDA_LOG_LEVEL`, the level Lambda filters the logs at.
+pub fn init(function_name: &str, log_level: Option<&str>) -> Result<&'static Collector, String> {
     let collector = Builder::new()
         .cloudwatch_namespace(NAMESPACE)
         .with_dimension("FunctionName", function_name.to_owned())
         .init()
         .map_err(|e| format!("metrics: {e}"))?;
+    collector.set_property("level", document_level(log_level));
     describe_histogram!(
         "ApiLatency",
         Unit::Milliseconds,
@@ -39,11 +42,14 @@ pub fn init(function_name: &str) -> Result<&'static Collector, String> {
 
 /// Counts the outcomes of an invocation's items, and what was measured of each (a no-op
 /// where no recorder is installed, as in unit tests).
-pub fn record_items(results: &[(ItemResult, Telemetry)]) {
+pub fn record_items(settled: &[Settled]) {
     if COLD.swap(false, Ordering::Relaxed) {
         counter!("ColdStart").increment(1);
     }
-    for (result, telemetry) in results {
+    for Settled {
+        result, telemetry, ..
+    } in settled
+    {
         let name = match result.outcome {
             Outcome::Deleted => "Deleted",
             Outcome::AlreadyDeleted => "AlreadyDeleted",
@@ -67,11 +73,62 @@ pub fn record_items(results: &[(ItemResult, Telemetry)]) {
     }
 }
 
+/// The `level` of each EMF document. Lambda's log-level filter counts a JSON line without
+/// a valid `level` (or without an RFC 3339 `timestamp`) as INFO, and drops INFO under WARN
+/// or stricter (Lambda developer guide, "Log-level filtering"): the metrics, and with them
+/// the dashboard and the alarms, would be lost. So each document carries the level the
+/// logs are filtered at, INFO when that is finer, and a `timestamp`.
+pub fn document_level(log_level: Option<&str>) -> &'static str {
+    match log_level.map(|l| l.trim().to_ascii_uppercase()).as_deref() {
+        Some("WARN") => "WARN",
+        Some("ERROR") => "ERROR",
+        Some("FATAL") => "FATAL",
+        _ => "INFO",
+    }
+}
+
+/// Writes the invocation's EMF documents, each stamped with the time, to `writer`.
+pub fn flush(collector: &Collector, writer: impl std::io::Write) -> std::io::Result<()> {
+    collector.set_property(
+        "timestamp",
+        crate::clock::rfc3339(std::time::SystemTime::now()),
+    );
+    collector.flush(writer)
+}
+
+/// Counts the items whose results the erasure ledger could not record.
+pub fn record_unrecorded(items: usize) {
+    if items > 0 {
+        counter!("LedgerWriteFailed").increment(items as u64);
+    }
+}
+
 /// Counts the SQS messages of an invocation that could not be read (bad JSON, an unknown
 /// body, a redriven record of an event that is not redriven this way): they make no item,
 /// so `Failed` does not count them.
 pub fn record_unreadable(messages: usize) {
     if messages > 0 {
         counter!("UnreadableMessages").increment(messages as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_pass_the_filter_at_every_level() {
+        for (configured, level) in [
+            (None, "INFO"),
+            (Some("TRACE"), "INFO"),
+            (Some("debug"), "INFO"),
+            (Some("INFO"), "INFO"),
+            (Some("WARN"), "WARN"),
+            (Some(" error "), "ERROR"),
+            (Some("FATAL"), "FATAL"),
+            (Some("LOUD"), "INFO"),
+        ] {
+            assert_eq!(document_level(configured), level, "{configured:?}");
+        }
     }
 }

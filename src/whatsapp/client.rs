@@ -2,13 +2,15 @@
 //! with jittered exponential backoff, never past the Lambda deadline.
 
 use std::borrow::Cow;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use backon::{ExponentialBuilder, Retryable};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::HOST;
+use serde::Deserialize;
 
 use super::adaptive::AdaptiveRate;
 use super::credentials::CachedCredentials;
@@ -80,6 +82,9 @@ pub struct WhatsAppClient {
     adaptive: AdaptiveRate,
     rate: Option<RequestRate>,
     request_timeout: Duration,
+    /// What the service said of each phone number asked about: for [`PHONE_ANSWER_TTL`],
+    /// items ask no more (those in flight together wait for the one lookup).
+    phones: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<PhoneAnswer>>>>>,
 }
 
 impl WhatsAppClient {
@@ -116,6 +121,7 @@ impl WhatsAppClient {
                 .max_requests_per_second
                 .map(RequestRate::per_second),
             request_timeout: settings.request_timeout,
+            phones: Mutex::default(),
         })
     }
 
@@ -157,6 +163,7 @@ impl WhatsAppClient {
     /// The signed request: what may fail before anything is sent (credentials, signing).
     async fn signed_request(
         &self,
+        method: reqwest::Method,
         route: &Route,
         url: &str,
         timeout: Duration,
@@ -165,7 +172,7 @@ impl WhatsAppClient {
         let signed = route
             .signer
             .sign(
-                "DELETE",
+                method.as_str(),
                 url,
                 &route.endpoint.host,
                 &credentials,
@@ -176,7 +183,7 @@ impl WhatsAppClient {
             })?;
         let mut request = self
             .http
-            .delete(url)
+            .request(method, url)
             .timeout(timeout)
             .header(HOST, &route.endpoint.host);
         for (name, value) in signed.headers {
@@ -188,16 +195,17 @@ impl WhatsAppClient {
         Ok(request)
     }
 
-    /// Sends one signed request, without retries, and reads the answer.
+    /// Sends one signed request, without retries, and reads the answer, with its request
+    /// id when the service sent one.
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
         timeout: Duration,
-    ) -> Result<MediaGone, MediaError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(e, timeout))?;
+    ) -> (Result<MediaGone, MediaError>, Option<String>) {
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return (Err(transport_error(e, timeout)), None),
+        };
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -208,16 +216,17 @@ impl WhatsAppClient {
         };
         let error_type = header("x-amzn-ErrorType");
         let request_id = header("x-amzn-RequestId");
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(e, timeout))?;
-        response::interpret(RawResponse {
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(e) => return (Err(transport_error(e, timeout)), request_id),
+        };
+        let result = response::interpret(RawResponse {
             status,
             error_type: error_type.as_deref(),
-            request_id,
+            request_id: request_id.clone(),
             body: &body,
-        })
+        });
+        (result, request_id)
     }
 }
 
@@ -258,7 +267,212 @@ impl MediaApi for WhatsAppClient {
                 );
             })
             .await;
-        tally.into_inner().unwrap_or_default().report(result)
+        let mut tally = tally.into_inner().unwrap_or_default();
+        let result = match result {
+            Ok(MediaGone::Already) => {
+                let confirmed = self.confirm_gone(&route, phone_number_id, deadline).await;
+                // A lookup that decided the outcome is its evidence.
+                if let Err(e) = &confirmed {
+                    tally.request_id = e.request_id().map(str::to_owned);
+                }
+                confirmed
+            }
+            other => other,
+        };
+        tally.report(result)
+    }
+}
+
+/// How long an instance trusts what the service said of a phone number: a number removed
+/// from the account since is asked about again within this time.
+const PHONE_ANSWER_TTL: Duration = Duration::from_secs(300);
+
+/// What GetLinkedWhatsAppBusinessAccountPhoneNumber said of a phone number, and when.
+#[derive(Debug, Clone)]
+struct PhoneAnswer {
+    exists: bool,
+    /// The answer's `x-amzn-RequestId`.
+    request_id: Option<String>,
+    at: Instant,
+}
+
+/// The part of GetLinkedWhatsAppBusinessAccountPhoneNumber's answer that names the number.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PhoneDetails {
+    phone_number: PhoneNumberDetails,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PhoneNumberDetails {
+    phone_number_id: Option<String>,
+    arn: Option<String>,
+}
+
+/// The id part of a phone number id or ARN (`phone-number-id-<id>`,
+/// `arn:...:phone-number-id/<id>`): the same number, whichever form names it.
+fn number_part(phone: &str) -> &str {
+    phone
+        .rsplit_once("phone-number-id/")
+        .or_else(|| phone.rsplit_once("phone-number-id-"))
+        .map_or(phone, |(_, id)| id)
+}
+
+impl WhatsAppClient {
+    /// `ResourceNotFoundException` proves the media gone only if its phone number exists:
+    /// the service documents one 404 whichever resource is missing. So such an answer asks
+    /// GetLinkedWhatsAppBusinessAccountPhoneNumber (with the same retries, rate gates and
+    /// deadline), unless the instance asked about the number within [`PHONE_ANSWER_TTL`].
+    async fn confirm_gone(
+        &self,
+        route: &Route,
+        phone_number_id: &PhoneNumberId,
+        deadline: Instant,
+    ) -> Result<MediaGone, MediaError> {
+        let phone = phone_number_id.as_str();
+        let slot = self
+            .phones
+            .lock()
+            .map(|mut phones| Arc::clone(phones.entry(phone.to_owned()).or_default()))
+            .unwrap_or_default();
+        let mut known = slot.lock().await;
+        let fresh = known
+            .as_ref()
+            .filter(|answer| answer.at.elapsed() < PHONE_ANSWER_TTL)
+            .cloned();
+        let answer = match fresh {
+            Some(answer) => answer,
+            None => {
+                let answer = self
+                    .look_up_phone(route, phone, deadline)
+                    .await
+                    .map_err(|e| e.in_phone_lookup(phone))?;
+                *known = Some(answer.clone());
+                answer
+            }
+        };
+        drop(known);
+        if answer.exists {
+            return Ok(MediaGone::Already);
+        }
+        Err(MediaError::UnknownPhoneNumber {
+            message: format!(
+                "DeleteWhatsAppMessageMedia answered ResourceNotFoundException, and phone number {phone} does not exist (GetLinkedWhatsAppBusinessAccountPhoneNumber): the media was not proven gone, and its object is kept. Check the phone number id the object records, or DEFAULT_ORIGINATION_PHONE_NUMBER_ID"
+            ),
+            request_id: answer.request_id,
+        })
+    }
+
+    /// GetLinkedWhatsAppBusinessAccountPhoneNumber for `phone`, retried as a DELETE is.
+    async fn look_up_phone(
+        &self,
+        route: &Route,
+        phone: &str,
+        deadline: Instant,
+    ) -> Result<PhoneAnswer, MediaError> {
+        let url = format!(
+            "{}?id={}",
+            route.endpoint.phone_url,
+            utf8_percent_encode(&lookup_id(phone), QUERY_VALUE)
+        );
+        (|| self.phone_exists(route, &url, phone, deadline))
+            .retry(self.backoff)
+            .sleep(tokio::time::sleep)
+            .when(MediaError::retryable)
+            .adjust(|_, delay| {
+                delay.filter(|d| {
+                    self.attempt_timeout(Instant::now() + *d, deadline)
+                        .is_some()
+                })
+            })
+            .await
+    }
+
+    /// One GetLinkedWhatsAppBusinessAccountPhoneNumber, after a turn under the same rate
+    /// gates as a DELETE: the number exists when the answer names it (a 2xx that does not
+    /// is no proof, and fails), and does not on the service's own 404.
+    async fn phone_exists(
+        &self,
+        route: &Route,
+        url: &str,
+        phone: &str,
+        deadline: Instant,
+    ) -> Result<PhoneAnswer, MediaError> {
+        self.wait_turn(deadline).await?;
+        let timeout = self
+            .attempt_timeout(Instant::now(), deadline)
+            .ok_or_else(|| MediaError::Timeout("no time left before the Lambda deadline".into()))?;
+        let request = self
+            .signed_request(reqwest::Method::GET, route, url, timeout)
+            .await?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, timeout))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let error_type = header("x-amzn-ErrorType");
+        let request_id = header("x-amzn-RequestId");
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(e, timeout))?;
+        let answer = |exists| PhoneAnswer {
+            exists,
+            request_id: request_id.clone(),
+            at: Instant::now(),
+        };
+        if (200..300).contains(&status) {
+            let named = serde_json::from_slice::<PhoneDetails>(&body)
+                .ok()
+                .is_some_and(|d| {
+                    let number = d.phone_number;
+                    [number.phone_number_id, number.arn]
+                        .iter()
+                        .flatten()
+                        .any(|named| number_part(named) == number_part(phone))
+                });
+            if named {
+                return Ok(answer(true));
+            }
+            return Err(MediaError::UnexpectedResponse {
+                status,
+                message: "the answer does not name the phone number asked about".into(),
+                request_id,
+            });
+        }
+        // The service's own 404 is the one answer that says the number does not exist.
+        match response::interpret(RawResponse {
+            status,
+            error_type: error_type.as_deref(),
+            request_id: request_id.clone(),
+            body: &body,
+        }) {
+            Ok(_) => Ok(answer(false)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The longest `id` GetLinkedWhatsAppBusinessAccountPhoneNumber takes (its API reference).
+const LOOKUP_ID_CHARS: usize = 100;
+
+/// The id to ask GetLinkedWhatsAppBusinessAccountPhoneNumber about: the phone number id
+/// as given, but for an ARN longer than the call takes (a 32-character id in a Region such
+/// as `ap-northeast-1`), which is asked about in its short form, `phone-number-id-<id>`.
+fn lookup_id(phone: &str) -> Cow<'_, str> {
+    match phone.rsplit_once(":phone-number-id/") {
+        Some((_, id)) if phone.chars().count() > LOOKUP_ID_CHARS => {
+            Cow::Owned(format!("phone-number-id-{id}"))
+        }
+        _ => Cow::Borrowed(phone),
     }
 }
 
@@ -275,6 +489,8 @@ struct Tally {
     attempts: u32,
     throttles: u32,
     latencies: Vec<Duration>,
+    /// The request id of the last answer.
+    request_id: Option<String>,
 }
 
 impl Tally {
@@ -284,6 +500,7 @@ impl Tally {
             attempts: self.attempts,
             latencies: self.latencies,
             throttles: self.throttles,
+            request_id: self.request_id,
         }
     }
 }
@@ -306,9 +523,11 @@ impl WhatsAppClient {
             })?;
         // Only a request that goes on the wire is an attempt, and only its round trip is a
         // latency: a credentials or signing failure is neither.
-        let request = self.signed_request(call.route, &call.url, timeout).await?;
+        let request = self
+            .signed_request(reqwest::Method::DELETE, call.route, &call.url, timeout)
+            .await?;
         let sent = Instant::now();
-        let result = self.send(request, timeout).await;
+        let (result, request_id) = self.send(request, timeout).await;
         // Only an answer teaches the rate: a throttle lowers it, anything else lets it grow.
         // A timeout or a dropped connection says nothing about the quota.
         let answered = match &result {
@@ -322,6 +541,7 @@ impl WhatsAppClient {
             tally.attempts += 1;
             tally.latencies.push(sent.elapsed());
             tally.throttles += u32::from(answered == Some(true));
+            tally.request_id = request_id;
         }
         result
     }
@@ -458,6 +678,30 @@ mod tests {
                 .region(),
             "us-east-1"
         );
+    }
+
+    #[test]
+    fn a_phone_number_is_the_same_whichever_form_names_it() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let arn = format!("arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/{id}");
+        assert_eq!(number_part(&arn), id);
+        assert_eq!(number_part(&format!("phone-number-id-{id}")), id);
+        assert_ne!(
+            number_part("phone-number-id-abc"),
+            number_part("phone-number-id-abd")
+        );
+    }
+
+    #[test]
+    fn a_phone_number_arn_too_long_for_the_lookup_is_asked_about_in_its_short_form() {
+        let short = "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/abc";
+        assert_eq!(lookup_id(short), short);
+        assert_eq!(lookup_id("phone-number-id-abc"), "phone-number-id-abc");
+        let id = "0123456789abcdef0123456789abcdef";
+        let long =
+            format!("arn:aws:social-messaging:ap-northeast-1:123456789012:phone-number-id/{id}");
+        assert!(long.len() > LOOKUP_ID_CHARS);
+        assert_eq!(lookup_id(&long), format!("phone-number-id-{id}"));
     }
 
     #[test]

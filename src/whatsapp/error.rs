@@ -36,6 +36,16 @@ pub enum MediaError {
     /// No credentials could be had to sign the request.
     #[error("no credentials to sign the request: {0}")]
     Credentials(String),
+    /// The API answered `ResourceNotFoundException`, and the phone number does not exist
+    /// either (GetLinkedWhatsAppBusinessAccountPhoneNumber answered it so): the service
+    /// gives one 404 whichever resource is missing, so the media was never proven gone.
+    #[error("unknown phone number (HTTP 404): {message}")]
+    UnknownPhoneNumber {
+        /// What was asked, and what to check.
+        message: String,
+        /// The lookup's `x-amzn-RequestId`.
+        request_id: Option<String>,
+    },
 }
 
 impl MediaError {
@@ -48,6 +58,43 @@ impl MediaError {
             Self::Timeout(_) => "Timeout",
             Self::Network(_) => "NetworkError",
             Self::Credentials(_) => "CredentialsError",
+            Self::UnknownPhoneNumber { .. } => "UnknownPhoneNumber",
+        }
+    }
+
+    /// The same error, met while asking whether `phone_number_id` exists after the API
+    /// answered `ResourceNotFoundException`: its message says so.
+    pub(crate) fn in_phone_lookup(self, phone_number_id: &str) -> Self {
+        let context = |m: &str| {
+            format!(
+                "DeleteWhatsAppMessageMedia answered ResourceNotFoundException, and whether phone number {phone_number_id} exists could not be read (GetLinkedWhatsAppBusinessAccountPhoneNumber): {m}"
+            )
+        };
+        match self {
+            Self::Service {
+                code,
+                status,
+                message,
+                request_id,
+            } => Self::Service {
+                message: context(&message),
+                code,
+                status,
+                request_id,
+            },
+            Self::UnexpectedResponse {
+                status,
+                message,
+                request_id,
+            } => Self::UnexpectedResponse {
+                message: context(&message),
+                status,
+                request_id,
+            },
+            Self::Timeout(m) => Self::Timeout(context(&m)),
+            Self::Network(m) => Self::Network(context(&m)),
+            Self::Credentials(m) => Self::Credentials(context(&m)),
+            unknown @ Self::UnknownPhoneNumber { .. } => unknown,
         }
     }
 
@@ -61,6 +108,7 @@ impl MediaError {
     pub fn http_status(&self) -> Option<u16> {
         match self {
             Self::Service { status, .. } | Self::UnexpectedResponse { status, .. } => Some(*status),
+            Self::UnknownPhoneNumber { .. } => Some(404),
             _ => None,
         }
     }
@@ -68,9 +116,9 @@ impl MediaError {
     /// The service's request id, when there was one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Self::Service { request_id, .. } | Self::UnexpectedResponse { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Self::Service { request_id, .. }
+            | Self::UnexpectedResponse { request_id, .. }
+            | Self::UnknownPhoneNumber { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -78,7 +126,9 @@ impl MediaError {
     /// The message, without the type and status that are reported beside it.
     pub fn message(&self) -> &str {
         match self {
-            Self::Service { message, .. } | Self::UnexpectedResponse { message, .. } => message,
+            Self::Service { message, .. }
+            | Self::UnexpectedResponse { message, .. }
+            | Self::UnknownPhoneNumber { message, .. } => message,
             Self::Timeout(m) | Self::Network(m) | Self::Credentials(m) => m,
         }
     }
@@ -99,6 +149,7 @@ impl MediaError {
             }
             Self::UnexpectedResponse { status, .. } => *status == 429 || *status >= 500,
             Self::Timeout(_) | Self::Network(_) | Self::Credentials(_) => true,
+            Self::UnknownPhoneNumber { .. } => false,
         }
     }
 }

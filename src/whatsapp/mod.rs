@@ -38,6 +38,9 @@ pub struct DeleteReport {
     pub latencies: Vec<Duration>,
     /// How many of those the service throttled.
     pub throttles: u32,
+    /// The `x-amzn-RequestId` of the answer that decided the outcome (the last one), when
+    /// the service sent one: the evidence the erasure ledger keeps.
+    pub request_id: Option<String>,
 }
 
 /// The WhatsApp side of a deletion. The real implementation is [`WhatsAppClient`]; unit

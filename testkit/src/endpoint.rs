@@ -7,7 +7,14 @@
 //! media id is deleted, `ResourceNotFoundException` after that. Tests can script other
 //! replies per media id and read back every request it saw. It also answers
 //! PostWhatsAppMessageMedia (an upload from S3) with a new media id, so that the documented
-//! upload-then-record-the-ids steps run against it as written.
+//! upload-then-record-the-ids steps run against it as written, and
+//! GetLinkedWhatsAppBusinessAccountPhoneNumber (`GET /v1/whatsapp/waba/phone/details?id=`),
+//! with the phone number's details.
+//!
+//! Every phone number id exists but those a test [`LocalEndpoint::unlink`]s. For such a
+//! number both calls answer 404 `ResourceNotFoundException`, as the service documents one
+//! 404 for either call whichever resource is missing: a DELETE cannot tell an unknown phone
+//! number from media that is gone.
 //!
 //! The parameters' constraints and errors are the API reference's
 //! (https://docs.aws.amazon.com/social-messaging/latest/APIReference/API_DeleteWhatsAppMessageMedia.html,
@@ -84,9 +91,15 @@ pub struct Seen {
     pub headers: Vec<(String, String)>,
     /// `Ok` when the SigV4 signature checked out, else the AWS error code.
     pub signature: Result<(), String>,
-    /// Decoded query parameters.
+    /// The operation, by its route: `DeleteWhatsAppMessageMedia`,
+    /// `PostWhatsAppMessageMedia`, `GetLinkedWhatsAppBusinessAccountPhoneNumber`, or
+    /// `None` for a route the service does not have.
+    pub operation: Option<&'static str>,
+    /// Decoded parameters (the phone number's `id` of a GET is its `phone_number_id`).
     pub media_id: Option<String>,
     pub phone_number_id: Option<String>,
+    /// The `x-amzn-RequestId` the endpoint answered with (`None` for hang and close).
+    pub request_id: Option<String>,
     /// The status the endpoint answered with (`None` for hang and close).
     pub status: Option<u16>,
     /// When the request was answered.
@@ -131,6 +144,7 @@ struct State {
     latency: Duration,
     scripts: Mutex<HashMap<String, VecDeque<Reply>>>,
     deleted: Mutex<HashSet<String>>,
+    unlinked: Mutex<HashSet<String>>,
     seen: Mutex<Vec<Seen>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -169,6 +183,7 @@ impl LocalEndpoint {
             latency,
             scripts: Mutex::default(),
             deleted: Mutex::default(),
+            unlinked: Mutex::default(),
             seen: Mutex::default(),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
@@ -199,6 +214,30 @@ impl LocalEndpoint {
             .entry(media_id.into())
             .or_default()
             .extend(replies);
+    }
+
+    /// Replies for the next GetLinkedWhatsAppBusinessAccountPhoneNumber requests about
+    /// `phone_number_id`, in order; then the default again.
+    pub fn script_phone(&self, phone_number_id: &str, replies: impl IntoIterator<Item = Reply>) {
+        self.script(&format!("phone:{phone_number_id}"), replies);
+    }
+
+    /// Makes `phone_number_id` one that does not exist (a typo, a number since removed):
+    /// both calls answer 404 `ResourceNotFoundException` for it.
+    pub fn unlink(&self, phone_number_id: &str) {
+        self.state
+            .unlinked
+            .lock()
+            .unwrap()
+            .insert(phone_number_id.into());
+    }
+
+    /// The requests seen so far of `operation`.
+    pub fn seen_of(&self, operation: &str) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.operation == Some(operation))
+            .collect()
     }
 
     /// Every request seen so far, in order of arrival.
@@ -324,7 +363,7 @@ async fn serve(stream: TcpStream, state: Arc<State>) {
         if !state.latency.is_zero() {
             tokio::time::sleep(state.latency).await;
         }
-        let reply = state.answer(&request);
+        let (reply, request_id) = state.answer(&request);
         state.in_flight.fetch_sub(1, Ordering::SeqCst);
         match reply {
             Reply::Http {
@@ -332,10 +371,6 @@ async fn serve(stream: TcpStream, state: Arc<State>) {
                 headers,
                 body,
             } => {
-                let request_id = format!(
-                    "00000000-0000-4000-8000-{:012}",
-                    state.request_ids.fetch_add(1, Ordering::Relaxed)
-                );
                 let mut response = format!(
                     "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-amzn-RequestId: {request_id}\r\n",
                     reason(status),
@@ -366,8 +401,34 @@ async fn serve(stream: TcpStream, state: Arc<State>) {
     }
 }
 
+/// The details the service gives of a phone number that exists (asked by its id or ARN):
+/// its `phone-number-id-` form and its ARN.
+fn phone_details(asked: &str) -> Reply {
+    let number = asked
+        .rsplit_once("phone-number-id/")
+        .or_else(|| asked.rsplit_once("phone-number-id-"))
+        .map_or(asked, |(_, id)| id);
+    Reply::body(
+        200,
+        &serde_json::json!({
+            "linkedWhatsAppBusinessAccountId": "waba-0123456789abcdef0123456789abcdef",
+            "phoneNumber": {"phoneNumberId": format!("phone-number-id-{number}"),
+                            "arn": format!("arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/{number}"),
+                            "metaPhoneNumberId": "123456789012345",
+                            "phoneNumber": "+15555550100", "displayPhoneNumber": "+1 555-555-0100",
+                            "displayPhoneNumberName": "Example", "qualityRating": "GREEN"}
+        })
+        .to_string(),
+    )
+}
+
 impl State {
-    fn answer(&self, request: &Request) -> Reply {
+    /// The reply to `request`, and the request id it carries.
+    fn answer(&self, request: &Request) -> (Reply, String) {
+        let request_id = format!(
+            "00000000-0000-4000-8000-{:012}",
+            self.request_ids.fetch_add(1, Ordering::Relaxed)
+        );
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -397,6 +458,21 @@ impl State {
         let mut media_id = param("mediaId");
         let mut phone_number_id = param("originationPhoneNumberId");
         let upload = request.method == "POST" && path == "/v1/whatsapp/media";
+        let details = request.method == "GET" && path == "/v1/whatsapp/waba/phone/details";
+        let operation = match (request.method.as_str(), path) {
+            ("DELETE", "/v1/whatsapp/media") => Some("DeleteWhatsAppMessageMedia"),
+            ("POST", "/v1/whatsapp/media") => Some("PostWhatsAppMessageMedia"),
+            ("GET", "/v1/whatsapp/waba/phone/details") => {
+                Some("GetLinkedWhatsAppBusinessAccountPhoneNumber")
+            }
+            _ => None,
+        };
+        if details {
+            phone_number_id = param("id");
+        }
+        let unlinked = phone_number_id
+            .as_ref()
+            .is_some_and(|p| self.unlinked.lock().unwrap().contains(p));
         if upload {
             let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
             phone_number_id = body["originationPhoneNumberId"].as_str().map(str::to_owned);
@@ -408,6 +484,26 @@ impl State {
 
         let reply = if let Err(rejection) = &signature {
             Reply::error(403, rejection.code, &rejection.message)
+        } else if let Some(scripted) = details
+            .then(|| {
+                let key = format!("phone:{}", phone_number_id.as_deref().unwrap_or_default());
+                self.scripts
+                    .lock()
+                    .unwrap()
+                    .get_mut(&key)
+                    .and_then(VecDeque::pop_front)
+            })
+            .flatten()
+        {
+            scripted
+        } else if details {
+            match phone_number_id.as_deref() {
+                Some(id) if !unlinked && invalid_params(Some("m"), Some(id)).is_none() => {
+                    phone_details(id)
+                }
+                Some(_) if !unlinked => Reply::error(400, "ValidationException", "id"),
+                _ => Reply::error(404, "ResourceNotFoundException", "Resource not found"),
+            }
         } else if upload {
             upload_reply(
                 &request.body,
@@ -420,6 +516,8 @@ impl State {
             invalid_params(media_id.as_deref(), phone_number_id.as_deref())
         {
             Reply::error(400, "ValidationException", &problem)
+        } else if unlinked {
+            Reply::error(404, "ResourceNotFoundException", "Resource not found")
         } else if !self
             .bucket
             .lock()
@@ -451,15 +549,17 @@ impl State {
             target: request.target.clone(),
             headers: request.headers.clone(),
             signature: signature.map_err(|r| r.code.to_owned()),
+            operation,
             media_id,
             phone_number_id,
             status: match &reply {
                 Reply::Http { status, .. } => Some(*status),
                 _ => None,
             },
+            request_id: matches!(reply, Reply::Http { .. }).then(|| request_id.clone()),
             at: std::time::Instant::now(),
         });
-        reply
+        (reply, request_id)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod forward;
 pub mod iam;
 pub mod lambda;
+pub mod ledger;
 pub mod moto;
 pub mod rig;
 pub mod runtime_api;
@@ -112,6 +113,34 @@ pub fn item_log_fields(logs: &str) -> Vec<serde_json::Map<String, serde_json::Va
                 .is_some_and(|m| m.starts_with("media item"))
         })
         .filter_map(|l| l["fields"].as_object().cloned())
+        .collect()
+}
+
+/// The lines of a JSON log (`AWS_LAMBDA_LOG_FORMAT=JSON`) that Lambda's log-level filter
+/// sends on when the application log level is `level` (Lambda developer guide,
+/// "Log-level filtering": https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html).
+/// A line's level is its JSON `level` (TRACE, DEBUG, INFO, WARN, ERROR or FATAL, in any
+/// case); a line that is not a JSON object, or whose `level` is missing or invalid, or
+/// whose `timestamp` is not RFC 3339, counts as INFO. Lines at `level` or above are kept.
+pub fn lambda_log_filter<'a>(logs: &'a str, level: &str) -> Vec<&'a str> {
+    const LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+    let rank = |name: &str| LEVELS.iter().position(|l| l.eq_ignore_ascii_case(name));
+    let floor = rank(level).expect("a Lambda log level");
+    let rfc3339 = regex_lite::Regex::new(
+        r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
+    )
+    .expect("a regex");
+    logs.lines()
+        .filter(|line| {
+            let parsed: Option<serde_json::Value> = serde_json::from_str(line).ok();
+            let level = parsed
+                .as_ref()
+                .filter(|l| l["timestamp"].as_str().is_some_and(|t| rfc3339.is_match(t)))
+                .and_then(|l| l["level"].as_str())
+                .and_then(rank)
+                .unwrap_or(2);
+            level >= floor
+        })
         .collect()
 }
 
