@@ -1,6 +1,7 @@
 //! The S3 flows under the IAM policy that template.yaml gives the function, as moto and the
 //! fault proxy enforce it (`testkit::iam`): in both bucket modes, with the SQS buffer and
-//! without. Every action the policy grants is needed by some flow (none is left unused),
+//! without, each writing its records to the erasure ledger (`s3:PutObject` under
+//! `erasures/`, and nothing more). Every action the policy grants is needed by some flow (none is left unused),
 //! and without any one of them some flow fails, as it would in a real account.
 
 use std::collections::BTreeSet;
@@ -102,8 +103,14 @@ struct Run {
 
 /// Runs every flow of `variant` under `policy`.
 async fn run_flows(name: &str, variant: Variant, policy: &Policy) -> Run {
-    let rig = Rig::start(name, &policy.for_buckets(&["media", "plain"]), &[]).await;
+    let rig = Rig::start(
+        name,
+        &policy.for_buckets(&["media", "plain"]),
+        &[("ERASURE_LEDGER_BUCKET", iam::LEDGER_BUCKET)],
+    )
+    .await;
     rig.bucket("media", true).await;
+    testkit::ledger::create_bucket(&rig.s3, iam::LEDGER_BUCKET, 1).await;
     let mut outcomes = Vec::new();
 
     // A custom event naming the object: its ids are read from its tags, then the media and
@@ -331,4 +338,32 @@ async fn each_s3_action_of_a_created_bucket_is_needed() {
 async fn each_s3_action_of_an_existing_bucket_is_needed() {
     let variant = Variant::EXISTING;
     check_each_action_is_needed(variant, "iam-existing").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto and the SAM CLI: run make test"]
+async fn the_ledger_may_write_under_its_prefix_only() {
+    let policy = iam::function_policy(Variant::DEFAULT).for_buckets(&["media"]);
+    let rig = Rig::start(
+        "iam-ledger-prefix",
+        &policy,
+        &[
+            ("ERASURE_LEDGER_BUCKET", iam::LEDGER_BUCKET),
+            ("ERASURE_LEDGER_PREFIX", "elsewhere/"),
+        ],
+    )
+    .await;
+    rig.bucket("media", true).await;
+    testkit::ledger::create_bucket(&rig.s3, iam::LEDGER_BUCKET, 1).await;
+    rig.put("media", "k.jpg", Some(("mprefix", PHONE)), "x")
+        .await;
+    let answer = rig.invoke(json!({"bucket": "media", "key": "k.jpg"})).await;
+    assert_eq!(
+        custom_outcome(answer).split(':').next(),
+        Some("not recorded"),
+        "a record outside erasures/ was written"
+    );
+    assert!(testkit::ledger::records(&rig.s3, iam::LEDGER_BUCKET, "")
+        .await
+        .is_empty());
 }

@@ -21,11 +21,13 @@ fn sar_metadata() -> Value {
     sar::source()["Metadata"]["AWS::ServerlessRepo::Application"].clone()
 }
 
-/// The version of the changelog's newest release: its first `## [x.y.z]` heading.
+/// The version of the changelog's newest release: its first `## [x.y.z]` heading, past
+/// `## [Unreleased]` (Keep a Changelog's heading for what has landed since).
 fn changelog_version() -> String {
     read("CHANGELOG.md")
         .lines()
-        .find_map(|l| l.strip_prefix("## ["))
+        .filter_map(|l| l.strip_prefix("## ["))
+        .find(|l| !l.starts_with("Unreleased]"))
         .and_then(|l| l.split(']').next())
         .expect("a `## [version]` heading in CHANGELOG.md")
         .to_owned()
@@ -277,12 +279,13 @@ fn a_deployer_acknowledges_iam_and_resource_policies_and_never_named_iam() {
 }
 
 /// The deploy form's groups, in the order a team meets them.
-const GROUPS: [&str; 7] = [
+const GROUPS: [&str; 8] = [
     "The media bucket",
     "Phone numbers",
     "Safety",
     "Throughput",
     "Failures and redrive",
+    "Proof of erasure",
     "Bulk cleanup with S3 Batch Operations",
     "Observability",
 ];

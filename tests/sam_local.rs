@@ -20,6 +20,9 @@ use testkit::lambda::Invocation;
 use testkit::moto::Moto;
 use testkit::samples::{self, KEY_PATTERN};
 
+/// The erasure ledger's bucket in moto, which the function writes to under SAM local.
+const LEDGER: &str = "erasure-ledger";
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -168,6 +171,7 @@ async fn every_sample_under_sam_local_and_start_lambda_from_boto3() {
     let gateway = docker_gateway();
     let s3_forwarder = Forwarder::start(gateway, &moto.url).await;
     let api_forwarder = Forwarder::start(gateway, &endpoint.url()).await;
+    testkit::ledger::create_bucket(&s3, LEDGER, 1).await;
     let env_json = dir.join("env.json");
     std::fs::write(
         &env_json,
@@ -176,6 +180,8 @@ async fn every_sample_under_sam_local_and_start_lambda_from_boto3() {
             "AWS_ENDPOINT_URL_SOCIALMESSAGING": api_forwarder.url,
             "MEDIA_KEY_PATTERN": KEY_PATTERN,
             "DEFAULT_ORIGINATION_PHONE_NUMBER_ID": testkit::PHONE,
+            // The template's ledger bucket exists only once deployed: a local one.
+            "ERASURE_LEDGER_BUCKET": LEDGER,
         }})
         .to_string(),
     )

@@ -79,12 +79,13 @@ fn statement(statements: &[Value], sid: &str) -> Value {
 }
 
 /// The S3 resources the function role may touch.
+/// The media bucket's resources in the function's S3 statements (the ledger's apart).
 fn s3_resources(t: &Value) -> Vec<String> {
     function_statements(t)
         .iter()
         .filter(|s| {
             let action = s["Action"].to_string();
-            action.contains("s3:")
+            action.contains("s3:") && s["Sid"] != "LedgerRecords"
         })
         .flat_map(|s| match &s["Resource"] {
             Value::Array(r) => r.iter().map(|v| v.as_str().unwrap().to_owned()).collect(),
@@ -448,7 +449,9 @@ fn a_dashboard_shows_a_bulk_run_and_reserved_concurrency_is_one_parameter() {
     for percentile in ["p50", "p90", "p99"] {
         assert!(metrics.contains(percentile), "{percentile}");
     }
-    assert!(body.contains("\"region\": \"us-east-1\""));
+    assert!(widgets
+        .iter()
+        .all(|w| w["properties"]["region"] == "us-east-1"));
     let unreadable = &resource(&t, "UnreadableMessagesAlarm")["Properties"];
     assert_eq!(unreadable["MetricName"], "UnreadableMessages");
     assert_eq!(unreadable["Threshold"], json!(1));
@@ -677,5 +680,151 @@ fn nothing_in_a_queue_expires_unseen() {
     assert!(
         least_days * day >= longest_wait,
         "NoncurrentVersionDays accepts {least_days}: a redriven marker event would find no version"
+    );
+}
+
+#[test]
+#[ignore = "needs the SAM CLI: run make test"]
+fn by_default_the_erasure_ledger_is_a_locked_bucket_kept_with_the_stack() {
+    let t = render(&[]);
+    let bucket = resource(&t, "LedgerBucket");
+    assert_eq!(bucket["DeletionPolicy"], "Retain");
+    assert_eq!(bucket["UpdateReplacePolicy"], "Retain");
+    let p = &bucket["Properties"];
+    assert_eq!(p["ObjectLockEnabled"], true);
+    assert_eq!(
+        p["ObjectLockConfiguration"],
+        json!({"ObjectLockEnabled": "Enabled",
+               "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": "365"}}})
+    );
+    assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled");
+    let rules = p["LifecycleConfiguration"]["Rules"].as_array().unwrap();
+    assert_eq!(
+        rules[0]["ExpirationInDays"], "365",
+        "records expire after their retention"
+    );
+    assert_eq!(rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"], 1);
+    assert_eq!(rules[1]["ExpiredObjectDeleteMarker"], true);
+    for block in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(p["PublicAccessBlockConfiguration"][block], true, "{block}");
+    }
+    let policy = resource(&t, "LedgerBucketPolicy");
+    assert_eq!(
+        policy["DeletionPolicy"], "Retain",
+        "the bucket keeps its TLS rule"
+    );
+    let tls = &policy["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(tls["Effect"], "Deny");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    // The function writes there, under erasures/ only, and may do nothing else with it.
+    let env = &resource(&t, "CleanupFunction")["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["ERASURE_LEDGER_BUCKET"], json!({"Ref": "LedgerBucket"}));
+    assert!(
+        env.get("ERASURE_LEDGER_PREFIX").is_none(),
+        "the function's default, erasures/"
+    );
+    let records = statement(&function_statements(&t), "LedgerRecords");
+    assert_eq!(records["Action"], "s3:PutObject");
+    assert_eq!(
+        records["Resource"],
+        "arn:aws:s3:::${LedgerBucket}/erasures/*"
+    );
+    for other in function_statements(&t) {
+        if other["Sid"] != "LedgerRecords" {
+            assert!(
+                !other["Resource"].to_string().contains("LedgerBucket"),
+                "{other}"
+            );
+        }
+    }
+    assert!(has(&t, "LedgerTable") && has(&t, "DayFailuresQuery"));
+
+    // COMPLIANCE and the days are parameters.
+    let compliance = render(&["LedgerRetentionMode=COMPLIANCE", "LedgerRetentionDays=2555"]);
+    assert_eq!(
+        resource(&compliance, "LedgerBucket")["Properties"]["ObjectLockConfiguration"]["Rule"],
+        json!({"DefaultRetention": {"Mode": "COMPLIANCE", "Days": "2555"}})
+    );
+}
+
+#[test]
+#[ignore = "needs the SAM CLI: run make test"]
+fn a_team_names_its_own_ledger_bucket_or_turns_the_ledger_off() {
+    let own = render(&["LedgerBucketName=team-ledger"]);
+    assert!(!has(&own, "LedgerBucket") && !has(&own, "LedgerBucketPolicy"));
+    let env = &resource(&own, "CleanupFunction")["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["ERASURE_LEDGER_BUCKET"], "team-ledger");
+    assert_eq!(
+        statement(&function_statements(&own), "LedgerRecords")["Resource"],
+        "arn:aws:s3:::team-ledger/erasures/*"
+    );
+    assert_eq!(own["Outputs"]["LedgerBucket"]["Value"], "team-ledger");
+    assert!(has(&own, "LedgerTable"));
+
+    let off = render(&["LedgerBucketName=off"]);
+    let env = &resource(&off, "CleanupFunction")["Properties"]["Environment"]["Variables"];
+    assert!(env.get("ERASURE_LEDGER_BUCKET").is_none());
+    assert!(function_statements(&off)
+        .iter()
+        .all(|s| s["Sid"] != "LedgerRecords"));
+    for name in [
+        "LedgerBucket",
+        "LedgerTable",
+        "LedgerDatabase",
+        "MediaErasureQuery",
+    ] {
+        assert!(!has(&off, name), "{name}");
+    }
+    assert!(off["Outputs"].get("LedgerBucket").is_none());
+}
+
+#[test]
+#[ignore = "needs the SAM CLI: run make test"]
+fn the_failure_queue_is_watched_whatever_a_messages_receive_count() {
+    // ApproximateAgeOfOldestMessage leaves out messages received three times or more:
+    // this alarm counts what has sat there, visible or in flight, every hour for 5 days.
+    let t = render(&[]);
+    let alarm = &resource(&t, "FailedEventsStuckAlarm")["Properties"];
+    let metrics = alarm["Metrics"].as_array().unwrap();
+    let stat = |id: &str| {
+        metrics
+            .iter()
+            .find(|m| m["Id"] == id)
+            .map(|m| m["MetricStat"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        stat("visible")["Metric"]["MetricName"],
+        "ApproximateNumberOfMessagesVisible"
+    );
+    assert_eq!(
+        stat("inflight")["Metric"]["MetricName"],
+        "ApproximateNumberOfMessagesNotVisible"
+    );
+    for id in ["visible", "inflight"] {
+        assert_eq!(
+            stat(id)["Metric"]["Dimensions"][0]["Value"],
+            json!({"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]})
+        );
+        assert_eq!(stat(id)["Period"], 3600);
+        // A message that moves between visible and in flight within an hour still counts.
+        assert_eq!(stat(id)["Stat"], "Maximum");
+    }
+    assert_eq!(alarm["Threshold"], 1);
+    // Every period of the window must breach, and the window ends before SQS drops the
+    // message, within CloudWatch's evaluation range of at most 7 days.
+    assert_eq!(alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]);
+    let window = alarm["EvaluationPeriods"].as_u64().unwrap() * 3600;
+    let retention = resource(&t, "FailedEventsQueue")["Properties"]["MessageRetentionPeriod"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        window < retention && window <= 7 * 86400,
+        "{window} s of {retention}"
     );
 }

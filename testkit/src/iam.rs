@@ -28,6 +28,10 @@ use serde_json::Value;
 /// The media bucket's name in every rendered policy; `Policy::for_bucket` replaces it.
 const RENDERED_BUCKET: &str = "rendered-media-bucket";
 
+/// The erasure ledger's bucket in every rendered policy (`LedgerBucketName`, a bucket the
+/// team names, so that the policy names it as deployed): the flows' ledger.
+pub const LEDGER_BUCKET: &str = "erasure-ledger";
+
 /// The template's parameter variants whose function policy the S3 flows run under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Variant {
@@ -69,7 +73,11 @@ impl Variant {
         } else {
             format!("MediaBucketName={RENDERED_BUCKET}")
         };
-        vec![bucket, format!("UseSqsBuffer={}", self.sqs_buffer)]
+        vec![
+            bucket,
+            format!("UseSqsBuffer={}", self.sqs_buffer),
+            format!("LedgerBucketName={LEDGER_BUCKET}"),
+        ]
     }
 }
 

@@ -127,19 +127,25 @@ def main():
     def sub(text, variables):
         def one(m):
             name = m.group(1)
+            value = variables.get(name)
+            # A resource's name is known only once deployed: kept as `${Resource}`.
+            if isinstance(value, dict) and set(value) == {"Ref"}:
+                return "${" + value["Ref"] + "}"
             if name in variables:
                 return str(variables[name])
             if name in values:
                 return str(values[name])
             return m.group(0)
 
-        return re.sub(r"\$\{([^}!]+)\}", one, text)
+        # `${!name}` is the literal `${name}`.
+        return re.sub(r"\$\{([^}!]+)\}", one, text).replace("${!", "${")
 
     # Fn::If (the conditions page), Ref, Fn::FindInMap, Fn::Select, Fn::Split:
     # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-ref.html
     # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-findinmap.html
     # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-select.html
     # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-split.html
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-join.html
     def resolve(node):
         if isinstance(node, list):
             return [x for x in (resolve(x) for x in node) if x is not NO_VALUE]
@@ -163,6 +169,11 @@ def main():
             if fn == "Fn::Split":
                 separator, text = (resolve(x) for x in args)
                 return text.split(separator) if isinstance(text, str) else node
+            if fn == "Fn::Join":
+                separator, items = (resolve(x) for x in args)
+                if isinstance(items, list) and all(isinstance(i, str) for i in items):
+                    return separator.join(items)
+                return node
             if fn == "Fn::Sub":
                 if isinstance(args, str):
                     return sub(args, {})
