@@ -186,6 +186,61 @@ async fn main() {
 
     // 6. What reading S3 costs an item, the current-version guard included.
     s3_costs(&binary, &fast).await;
+
+    // 7. What the erasure ledger costs an invocation.
+    ledger_costs(&binary, &fast).await;
+}
+
+/// Custom events naming `n` objects each, with the erasure ledger and without, against
+/// moto through the fault proxy: S3 requests per invocation (the ledger's PutObject among
+/// them) and the wall time, the median of five events.
+async fn ledger_costs(binary: &Path, endpoint: &LocalEndpoint) {
+    const RUNS: usize = 5;
+    let moto = testkit::moto::Moto::start();
+    let admin = moto.client();
+    let proxy = testkit::s3_faults::S3Faults::start(&moto.url).await;
+    testkit::moto::create_bucket(&admin, "media", true).await;
+    testkit::ledger::create_bucket(&admin, "erasure-ledger", 1).await;
+    println!("\nThe erasure ledger's cost: custom events naming N objects, against moto (median of {RUNS}):\n");
+    println!("| N | ledger | PutObject per invocation | S3 requests per invocation | wall ms per event |");
+    println!("|---:|---|---:|---:|---:|");
+    for n in [1usize, 100] {
+        for ledger in [false, true] {
+            let mut env = vec![
+                ("MAX_CONCURRENCY", "16"),
+                ("AWS_ENDPOINT_URL_S3", proxy.url.as_str()),
+            ];
+            if ledger {
+                env.push(("ERASURE_LEDGER_BUCKET", "erasure-ledger"));
+            }
+            let function = Function::spawn(binary, &endpoint.url(), &env, &log()).await;
+            let (mut walls, mut puts, mut requests) = (vec![], 0, 0);
+            for run in 0..RUNS {
+                let mut objects = vec![];
+                for i in 0..n {
+                    let key = format!("ledger-{ledger}/{n}/{run}/{i}.jpg");
+                    let media = format!("l{ledger}n{n}r{run}i{i}").replace(['-', '_'], "");
+                    testkit::moto::put(&admin, "media", &key, Some((&media, testkit::PHONE)), "x")
+                        .await;
+                    objects.push(json!({"bucket": "media", "key": key}));
+                }
+                proxy.take_requests();
+                let (response, took) = function.api.invoke(json!({"deletions": objects})).await;
+                assert_eq!(response["summary"]["deleted"], n, "{response}");
+                let seen = proxy.take_requests();
+                puts += seen.get("PUT").copied().unwrap_or(0);
+                requests += seen.values().sum::<usize>();
+                walls.push(ms(took));
+            }
+            println!(
+                "| {n} | {} | {:.1} | {:.1} | {:.1} |",
+                if ledger { "on" } else { "off" },
+                puts as f64 / RUNS as f64,
+                requests as f64 / RUNS as f64,
+                median(walls)
+            );
+        }
+    }
 }
 
 /// Items of each kind that reads S3, against moto's S3 server on loopback (through the
