@@ -206,12 +206,23 @@ async fn a_phone_lookup_that_fails_fails_the_item_with_its_cause() {
         "InternalServiceException"
     );
     assert_eq!(payload["results"][0]["error"]["retryable"], true);
+    // A 2xx that does not name the number (a proxy, a wrong endpoint) proves nothing.
+    f.endpoint.script(
+        "gone3",
+        [Reply::error(404, "ResourceNotFoundException", "x")],
+    );
+    f.endpoint
+        .script_phone(PHONE, [Reply::body(200, r#"{"ok": true}"#)]);
+    let payload = f.invoke(ids("gone3")).await;
+    assert_eq!(payload["results"][0]["outcome"], "failed", "{payload}");
+    assert_eq!(payload["results"][0]["error"]["type"], "UnexpectedResponse");
+    assert_eq!(payload["results"][0]["error"]["retryable"], false);
     // Nothing failed was remembered: the next answer is asked for again.
     assert_eq!(
         f.endpoint
             .seen_of("GetLinkedWhatsAppBusinessAccountPhoneNumber")
             .len(),
-        3
+        4
     );
 }
 

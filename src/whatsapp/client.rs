@@ -195,18 +195,40 @@ impl WhatsAppClient {
         Ok(request)
     }
 
-    /// Sends one signed request, without retries, and reads the answer, with its request
-    /// id when the service sent one.
+    /// Sends one signed DELETE, without retries, and reads the answer, with its request id
+    /// when the service sent one.
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
         timeout: Duration,
     ) -> (Result<MediaGone, MediaError>, Option<String>) {
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return (Err(transport_error(e, timeout)), None),
-        };
-        let status = response.status().as_u16();
+        match Answered::receive(request, timeout).await {
+            Ok(answer) => (response::interpret(answer.raw()), answer.request_id),
+            Err(error) => (Err(error), None),
+        }
+    }
+}
+
+/// What came back for one request: its status, the headers that matter, and its body.
+struct Answered {
+    status: u16,
+    /// The `x-amzn-ErrorType` header.
+    error_type: Option<String>,
+    /// The `x-amzn-RequestId` header.
+    request_id: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Answered {
+    /// Sends `request` and reads the whole answer, within `timeout`.
+    async fn receive(
+        request: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Self, MediaError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, timeout))?;
         let header = |name: &str| {
             response
                 .headers()
@@ -214,19 +236,28 @@ impl WhatsAppClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let error_type = header("x-amzn-ErrorType");
+        let (status, error_type) = (response.status().as_u16(), header("x-amzn-ErrorType"));
         let request_id = header("x-amzn-RequestId");
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            Err(e) => return (Err(transport_error(e, timeout)), request_id),
-        };
-        let result = response::interpret(RawResponse {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(e, timeout))?;
+        Ok(Self {
             status,
-            error_type: error_type.as_deref(),
-            request_id: request_id.clone(),
-            body: &body,
-        });
-        (result, request_id)
+            error_type,
+            request_id,
+            body: body.to_vec(),
+        })
+    }
+
+    /// The answer as the restJson1 reader takes it.
+    fn raw(&self) -> RawResponse<'_> {
+        RawResponse {
+            status: self.status,
+            error_type: self.error_type.as_deref(),
+            request_id: self.request_id.clone(),
+            body: &self.body,
+        }
     }
 }
 
@@ -247,25 +278,13 @@ impl MediaApi for WhatsAppClient {
             deadline,
         };
         let tally = Mutex::new(Tally::default());
-        let result = (|| self.attempt(&call, &tally))
-            .retry(self.backoff)
-            .sleep(tokio::time::sleep)
-            .when(MediaError::retryable)
-            // A retry that could not finish before the deadline is not waited for.
-            .adjust(|_, delay| {
-                delay.filter(|d| {
-                    self.attempt_timeout(Instant::now() + *d, deadline)
-                        .is_some()
-                })
-            })
-            .notify(|error, delay| {
-                tracing::debug!(
-                    media_id = %media_id,
-                    error_type = error.error_type(),
-                    delay_ms = delay.as_millis() as u64,
-                    "retrying DeleteWhatsAppMessageMedia"
-                );
-            })
+        let result = self
+            .retried(
+                || self.attempt(&call, &tally),
+                "DeleteWhatsAppMessageMedia",
+                media_id.as_str(),
+                deadline,
+            )
             .await;
         let mut tally = tally.into_inner().unwrap_or_default();
         let result = match result {
@@ -376,17 +395,13 @@ impl WhatsAppClient {
             route.endpoint.phone_url,
             utf8_percent_encode(&lookup_id(phone), QUERY_VALUE)
         );
-        (|| self.phone_exists(route, &url, phone, deadline))
-            .retry(self.backoff)
-            .sleep(tokio::time::sleep)
-            .when(MediaError::retryable)
-            .adjust(|_, delay| {
-                delay.filter(|d| {
-                    self.attempt_timeout(Instant::now() + *d, deadline)
-                        .is_some()
-                })
-            })
-            .await
+        self.retried(
+            || self.phone_exists(route, &url, phone, deadline),
+            "GetLinkedWhatsAppBusinessAccountPhoneNumber",
+            phone,
+            deadline,
+        )
+        .await
     }
 
     /// One GetLinkedWhatsAppBusinessAccountPhoneNumber, after a turn under the same rate
@@ -406,31 +421,15 @@ impl WhatsAppClient {
         let request = self
             .signed_request(reqwest::Method::GET, route, url, timeout)
             .await?;
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(e, timeout))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let error_type = header("x-amzn-ErrorType");
-        let request_id = header("x-amzn-RequestId");
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(e, timeout))?;
+        let answered = Answered::receive(request, timeout).await?;
+        let (status, request_id) = (answered.status, answered.request_id.clone());
         let answer = |exists| PhoneAnswer {
             exists,
             request_id: request_id.clone(),
             at: Instant::now(),
         };
         if (200..300).contains(&status) {
-            let named = serde_json::from_slice::<PhoneDetails>(&body)
+            let named = serde_json::from_slice::<PhoneDetails>(&answered.body)
                 .ok()
                 .is_some_and(|d| {
                     let number = d.phone_number;
@@ -449,15 +448,7 @@ impl WhatsAppClient {
             });
         }
         // The service's own 404 is the one answer that says the number does not exist.
-        match response::interpret(RawResponse {
-            status,
-            error_type: error_type.as_deref(),
-            request_id: request_id.clone(),
-            body: &body,
-        }) {
-            Ok(_) => Ok(answer(false)),
-            Err(e) => Err(e),
-        }
+        response::interpret(answered.raw()).map(|_| answer(false))
     }
 }
 
@@ -473,6 +464,43 @@ fn lookup_id(phone: &str) -> Cow<'_, str> {
             Cow::Owned(format!("phone-number-id-{id}"))
         }
         _ => Cow::Borrowed(phone),
+    }
+}
+
+impl WhatsAppClient {
+    /// Runs `attempt` of `operation` (about `subject`, for the log) with jittered backoff,
+    /// retrying what can be retried, up to `MAX_ATTEMPTS` tries; a retry that could not
+    /// finish before `deadline` is not waited for.
+    async fn retried<T, Fut>(
+        &self,
+        attempt: impl FnMut() -> Fut,
+        operation: &'static str,
+        subject: &str,
+        deadline: Instant,
+    ) -> Result<T, MediaError>
+    where
+        Fut: std::future::Future<Output = Result<T, MediaError>>,
+    {
+        attempt
+            .retry(self.backoff)
+            .sleep(tokio::time::sleep)
+            .when(MediaError::retryable)
+            .adjust(|_, delay| {
+                delay.filter(|d| {
+                    self.attempt_timeout(Instant::now() + *d, deadline)
+                        .is_some()
+                })
+            })
+            .notify(|error, delay| {
+                tracing::debug!(
+                    operation,
+                    subject,
+                    error_type = error.error_type(),
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
+            })
+            .await
     }
 }
 
