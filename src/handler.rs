@@ -110,7 +110,7 @@ fn noticed(items: Vec<Noticed>, source: Source) -> (Vec<WorkItem>, Vec<Origin>) 
 fn settle_from(origins: &[Origin]) -> impl Fn(usize, Finished) -> Settled + Sync + '_ {
     move |index, finished| {
         let origin = origins.get(index).cloned().unwrap_or_default();
-        telemetry::settle(finished, &origin)
+        telemetry::settle(finished, origin)
     }
 }
 
@@ -138,7 +138,7 @@ impl<M: MediaApi, S: ObjectStore> Run<'_, M, S> {
     async fn record(&self, settled: &[Settled]) -> Result<(), LedgerError> {
         telemetry::record_metrics(settled);
         let settings = self.app.config.ledger.as_ref();
-        match ledger::write(
+        ledger::write(
             &self.app.store,
             settings,
             settled,
@@ -146,13 +146,7 @@ impl<M: MediaApi, S: ObjectStore> Run<'_, M, S> {
             self.deadline,
         )
         .await
-        {
-            Ok(_) => Ok(()),
-            Err(error) => {
-                telemetry::unrecorded(&error, settled.len());
-                Err(error)
-            }
-        }
+        .inspect_err(|error| telemetry::unrecorded(error, settled.len()))
     }
 
     /// Runs each SQS message's items, and names the messages to retry: those with an item
@@ -183,14 +177,16 @@ impl<M: MediaApi, S: ObjectStore> Run<'_, M, S> {
         }
         let settle = settle_from(&origins);
         let settled = pipeline::run_groups(self.app, groups, options, self.deadline, &settle).await;
-        let all: Vec<Settled> = settled.iter().flatten().cloned().collect();
+        let item_failed: Vec<bool> = settled
+            .iter()
+            .map(|items| items.iter().any(|s| s.result.failed()))
+            .collect();
+        let all: Vec<Settled> = settled.into_iter().flatten().collect();
         let recorded = self.record(&all).await.is_ok();
         let failed = received
             .into_iter()
-            .zip(settled)
-            .filter(|(message, items)| {
-                !recorded || !message.readable || items.iter().any(|s| s.result.failed())
-            })
+            .zip(item_failed)
+            .filter(|(message, item_failed)| !recorded || !message.readable || *item_failed)
             .map(|(message, _)| message.message_id);
         sqs::sqs_response(failed)
     }

@@ -357,8 +357,15 @@ pub(super) fn echo(value: String) -> String {
     if value.chars().count() <= ECHO_CHARS {
         return value;
     }
-    let mut cut: String = value.chars().take(ECHO_CHARS).collect();
-    cut.push('…');
+    cut(&value, ECHO_CHARS)
+}
+
+/// `value` cut to `max_chars`, with an ellipsis when it was longer.
+pub(crate) fn cut(value: &str, max_chars: usize) -> String {
+    let mut cut: String = value.chars().take(max_chars).collect();
+    if value.chars().nth(max_chars).is_some() {
+        cut.push('…');
+    }
     cut
 }
 

@@ -44,20 +44,20 @@ impl LedgerError {
     pub const TYPE: &'static str = "LedgerWriteFailed";
 }
 
-/// Writes one record per settled item, in one object, and returns its key; nothing when
-/// there is no ledger or no item.
+/// Writes one record per settled item, in one object; nothing when there is no ledger or
+/// no item.
 pub async fn write<S: ObjectStore>(
     store: &S,
     settings: Option<&LedgerSettings>,
     settled: &[Settled],
     invocation: Invocation<'_>,
     deadline: Instant,
-) -> Result<Option<String>, LedgerError> {
+) -> Result<(), LedgerError> {
     let Some(settings) = settings else {
-        return Ok(None);
+        return Ok(());
     };
     if settled.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
     let key = object_key(
         &settings.prefix,
@@ -71,14 +71,11 @@ pub async fn write<S: ObjectStore>(
     let written = deadline::before_answer(deadline, put)
         .await
         .unwrap_or_else(|| Err(StoreError::out_of_time("PutObject")));
-    match written {
-        Ok(()) => Ok(Some(key)),
-        Err(error) => Err(LedgerError {
-            bucket: settings.bucket.clone(),
-            key,
-            error,
-        }),
-    }
+    written.map_err(|error| LedgerError {
+        bucket: settings.bucket.clone(),
+        key,
+        error,
+    })
 }
 
 /// The records, one JSON document a line.

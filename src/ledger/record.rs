@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::answer::payload::ItemResult;
+use crate::answer::payload::{self, ItemResult};
 use crate::model::Source;
 use crate::telemetry::Settled;
 
@@ -106,9 +106,5 @@ impl<'a> Record<'a> {
 
 /// `value` cut to [`ECHO_CHARS`], with an ellipsis.
 fn bounded(value: &str) -> String {
-    let mut cut: String = value.chars().take(ECHO_CHARS).collect();
-    if value.chars().nth(ECHO_CHARS).is_some() {
-        cut.push('…');
-    }
-    cut
+    payload::cut(value, ECHO_CHARS)
 }

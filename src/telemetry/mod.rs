@@ -42,7 +42,7 @@ pub fn init_logging() {
 
 /// An item that ended: its result, what was measured of it, where it came from, and when
 /// it ended.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Settled {
     /// The payload's result.
     pub result: ItemResult,
@@ -54,16 +54,16 @@ pub struct Settled {
     pub ended: SystemTime,
 }
 
-/// The payload's result of an item that just ended, logged now with its latency and its
-/// reference.
-pub fn settle(finished: Finished, origin: &Origin) -> Settled {
+/// The payload's result of an item that just ended (from `origin`), logged now with its
+/// latency and its reference.
+pub fn settle(finished: Finished, origin: Origin) -> Settled {
     let Finished { outcome, telemetry } = finished;
     let result = ItemResult::from(outcome);
     item_log::log(&result, telemetry.latency, origin.reference.as_deref());
     Settled {
         result,
         telemetry,
-        origin: origin.clone(),
+        origin,
         ended: SystemTime::now(),
     }
 }
