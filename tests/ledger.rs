@@ -124,7 +124,8 @@ async fn every_item_of_every_source_leaves_one_record_with_who_asked_and_why() {
     drop(function);
 
     let objects = testkit::ledger::objects(&s3, LEDGER, "erasures/").await;
-    let today = time_now_utc_date();
+    let (year, month, day) = testkit::ledger::today();
+    let today = format!("year={year}/month={month}/day={day}");
     let counts: Vec<usize> = objects.iter().map(|(_, records)| records.len()).collect();
     assert_eq!(
         counts,
@@ -178,7 +179,7 @@ async fn every_item_of_every_source_leaves_one_record_with_who_asked_and_why() {
     assert!(deleted["time"]
         .as_str()
         .unwrap()
-        .starts_with(&today_rfc3339_date()));
+        .starts_with(&format!("{year}-{month}-{day}T")));
     let absent = by_key("absent.jpg");
     assert_eq!(absent["outcome"], "skipped");
     assert_eq!(absent["reference"], "DSR-2026-0042");
@@ -311,26 +312,6 @@ async fn an_invocation_whose_records_cannot_be_written_fails_the_way_its_source_
         5,
         "{logs}"
     );
-}
-
-/// Today's partition, `year=YYYY/month=MM/day=DD`, in UTC.
-fn time_now_utc_date() -> String {
-    let date = today_rfc3339_date();
-    format!(
-        "year={}/month={}/day={}",
-        &date[..4],
-        &date[5..7],
-        &date[8..10]
-    )
-}
-
-/// Today's date in UTC, `YYYY-MM-DD`.
-fn today_rfc3339_date() -> String {
-    let output = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%d"])
-        .output()
-        .unwrap();
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

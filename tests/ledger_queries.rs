@@ -49,17 +49,6 @@ fn query(root: &Path, columns: &Map<String, Value>, sql: &str, parameters: Value
     serde_json::from_slice::<Vec<Value>>(&out.stdout).expect("JSON rows")
 }
 
-/// Today in UTC: (year, month, day), as the partitions name it.
-fn today() -> (String, String, String) {
-    let output = Command::new("date")
-        .args(["-u", "+%Y %m %d"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
-    let parts: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
-    (parts[0].clone(), parts[1].clone(), parts[2].clone())
-}
-
 async fn download(s3: &aws_sdk_s3::Client, root: &Path) -> Vec<Value> {
     let mut all = Vec::new();
     for (key, records) in testkit::ledger::objects(s3, LEDGER, "erasures/").await {
@@ -214,7 +203,7 @@ async fn the_documented_queries_answer_from_the_records_the_binary_wrote() {
         .iter()
         .any(|r| r["jobid"] == "job-1" && r["taskid"] == "t1"));
 
-    let (year, month, day) = today();
+    let (year, month, day) = testkit::ledger::today();
     let failures = query(
         &root,
         &columns,

@@ -84,3 +84,16 @@ pub async fn records(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec
         .flat_map(|(_, records)| records)
         .collect()
 }
+
+/// Today in UTC, as the ledger's partitions name it: (`YYYY`, `MM`, `DD`), from `date`,
+/// a clock of its own beside the function's.
+pub fn today() -> (String, String, String) {
+    let output = std::process::Command::new("date")
+        .args(["-u", "+%Y %m %d"])
+        .output()
+        .expect("date");
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    let mut parts = text.split_whitespace().map(str::to_owned);
+    let mut next = || parts.next().expect("a part of the date");
+    (next(), next(), next())
+}
